@@ -82,3 +82,87 @@ class ParseDocumentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ParseDocumentResponse: _TypeAlias = ParseDocumentResponse  # noqa: Y015
+
+@_typing.final
+class DocumentTask(_message.Message):
+    """Work messages on NATS JetStream (protobuf bytes on the wire), published by jobs and by the
+    parser workers' fan-out. Subjects: `<namespace>.parse.document` and `<namespace>.parse.page`.
+
+    One document to split into pages: published by JobsService/CreateJob.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    FILE_ID_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    user_id: _builtins.str
+    document_id: _builtins.str
+    file_id: _builtins.str
+    document_type: _results_pb2.DocumentType.ValueType
+    provider: _builtins.str
+    """local | gemini | hybrid ("" = deployment default)"""
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        document_id: _builtins.str = ...,
+        file_id: _builtins.str = ...,
+        document_type: _results_pb2.DocumentType.ValueType = ...,
+        provider: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "document_type", b"document_type", "file_id", b"file_id", "job_id", b"job_id", "provider", b"provider", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentTask: _TypeAlias = DocumentTask  # noqa: Y015
+
+@_typing.final
+class PageTask(_message.Message):
+    """One page of a document: published by the worker that handled the DocumentTask."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    FILE_ID_FIELD_NUMBER: _builtins.int
+    PAGE_INDEX_FIELD_NUMBER: _builtins.int
+    PAGES_TOTAL_FIELD_NUMBER: _builtins.int
+    DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    user_id: _builtins.str
+    document_id: _builtins.str
+    file_id: _builtins.str
+    page_index: _builtins.int
+    """0-based"""
+    pages_total: _builtins.int
+    document_type: _results_pb2.DocumentType.ValueType
+    provider: _builtins.str
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        document_id: _builtins.str = ...,
+        file_id: _builtins.str = ...,
+        page_index: _builtins.int = ...,
+        pages_total: _builtins.int = ...,
+        document_type: _results_pb2.DocumentType.ValueType = ...,
+        provider: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "document_type", b"document_type", "file_id", b"file_id", "job_id", b"job_id", "page_index", b"page_index", "pages_total", b"pages_total", "provider", b"provider", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PageTask: _TypeAlias = PageTask  # noqa: Y015
