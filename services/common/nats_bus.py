@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import nats
 from nats.aio.client import Client as NATS
@@ -22,6 +23,28 @@ def stream_name(namespace: str, name: str) -> str:
 
 def subject(namespace: str, *parts: str) -> str:
     return ".".join((namespace, *parts))
+
+
+@dataclass(frozen=True)
+class ParseStream:
+    """Where parse work travels: one work-queue stream, a subject per message kind."""
+
+    stream: str
+    document_subject: str
+    page_subject: str
+
+    @property
+    def subjects(self) -> list[str]:
+        return [self.document_subject, self.page_subject]
+
+
+def parse_stream(namespace: str) -> ParseStream:
+    """The parse stream's naming, shared by jobs (publishes documents) and parser workers."""
+    return ParseStream(
+        stream=stream_name(namespace, "PARSE"),
+        document_subject=subject(namespace, "parse", "document"),
+        page_subject=subject(namespace, "parse", "page"),
+    )
 
 
 async def connect(url: str, *, name: str) -> NATS:
@@ -73,4 +96,12 @@ async def ensure_consumer(js: JetStreamContext, *, stream: str, config: Consumer
         _log.warning("consumer_update_refused", stream=stream, error=str(exc))
 
 
-__all__ = ["connect", "ensure_consumer", "ensure_stream", "stream_name", "subject"]
+__all__ = [
+    "ParseStream",
+    "connect",
+    "ensure_consumer",
+    "ensure_stream",
+    "parse_stream",
+    "stream_name",
+    "subject",
+]
