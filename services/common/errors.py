@@ -17,7 +17,11 @@ FintractError
 │   └── InvalidTransition      invalid_transition
 ├── QuotaExceeded              rate_limited        (RESOURCE_EXHAUSTED)
 ├── ExtractionError            extraction_failed   (INTERNAL, raised by extractors)
-└── Unavailable                unavailable         (UNAVAILABLE)
+├── Unavailable                unavailable         (UNAVAILABLE)
+│   └── AiFailed               ai_failed           (every Gemini model/key failed)
+└── AiRefused                  ai_refused          (FAILED_PRECONDITION)
+    ├── ModelNotFree           model_not_free      (a paid model without allow_paid)
+    └── AiNotConfigured        ai_not_configured   (Gemini asked for, no API key set)
 
 Every error carries a stable snake_case ``code``; the gRPC error interceptor sends it in the
 ``fintract-error-code`` trailing metadata and the gateway maps it to the HTTP envelope.
@@ -124,8 +128,32 @@ class Unavailable(FintractError):
     status = grpc.StatusCode.UNAVAILABLE
 
 
+class AiFailed(Unavailable):
+    """Every model of the fallback chain failed (errors, quota, schema-invalid, deadline)."""
+
+    code = "ai_failed"
+
+
+class AiRefused(FintractError):
+    """The AI provider was not called because configuration forbids or cannot allow it."""
+
+    code = "ai_refused"
+    status = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class ModelNotFree(AiRefused):
+    code = "model_not_free"
+
+
+class AiNotConfigured(AiRefused):
+    code = "ai_not_configured"
+
+
 __all__ = [
     "ERROR_CODE_METADATA_KEY",
+    "AiFailed",
+    "AiNotConfigured",
+    "AiRefused",
     "Conflict",
     "CorruptFile",
     "EmptyFile",
@@ -138,6 +166,7 @@ __all__ = [
     "InputError",
     "InvalidCallbackUrl",
     "InvalidTransition",
+    "ModelNotFree",
     "NotFound",
     "QuotaExceeded",
     "TooManyPages",
