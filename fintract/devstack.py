@@ -50,6 +50,9 @@ class Stack:
 
     var: Path
     env: dict[str, str]
+    base_url: str = ""
+    payments_url: str = ""
+    api_key: str = ""
     procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     infra: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
@@ -191,17 +194,24 @@ def _port_of(address: str) -> int:
     return int(address.rsplit(":", 1)[1])
 
 
-def run(
+def start_stack(
     *,
     workers: int = 1,
     gateway_port: int | None = None,
     payments_port: int | None = None,
+    var: Path | None = None,
+    env: dict[str, str] | None = None,
+    payments_gateway: bool = True,
     say: Say = print,
-) -> None:
-    """Start the stack and block until Ctrl-C/SIGTERM."""
-    var = ROOT / "var"
+) -> Stack:
+    """Start everything and return once it is healthy; the caller must ``stack.stop()``.
+
+    ``env`` overrides the process environment (benchmarks pass their own namespace and
+    database); every address not given is picked free.
+    """
+    var = var or ROOT / "var"
     (var / "logs").mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     env.setdefault("NATS_URL", "nats://127.0.0.1:4222")
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{var / 'fintract.db'}")
@@ -219,13 +229,12 @@ def run(
     for key, port in defaults.items():
         if key not in env:
             env[key] = f"127.0.0.1:{port if not _reachable('127.0.0.1', port) else _free_port()}"
-    for port in (gateway_port, payments_port):
+    for port in (gateway_port, payments_port) if payments_gateway else (gateway_port,):
         if _reachable("127.0.0.1", port):
             raise SystemExit(f"port {port} is taken: set GATEWAY_PORT / PAYMENTS_PORT")
     env["GATEWAY_PORT"] = str(gateway_port)
 
-    stack = Stack(var=var, env=env)
-    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    stack = Stack(var=var, env=env, base_url=f"http://127.0.0.1:{gateway_port}")
     try:
         _ensure_nats(stack, say)
         _ensure_redis(stack, say)
@@ -245,29 +254,51 @@ def run(
             address = env[key]
             _wait(partial(_grpc_serving, address), key.split("_")[0].lower(), stack, 120)
         stack.spawn("gateway", [py, "-m", "gateway"])
-        stack.spawn(
-            "gateway-payments",
-            [py, "-m", "gateway"],
-            extra_env={"GATEWAY_PORT": str(payments_port), "PAYMENTS_ALLOW_ANONYMOUS": "true"},
+        _wait(lambda: _http_ok(f"{stack.base_url}/api/v1/health"), "gateway", stack)
+        if payments_gateway:
+            stack.spawn(
+                "gateway-payments",
+                [py, "-m", "gateway"],
+                extra_env={"GATEWAY_PORT": str(payments_port), "PAYMENTS_ALLOW_ANONYMOUS": "true"},
+            )
+            stack.payments_url = f"http://127.0.0.1:{payments_port}"
+            _wait(lambda: _http_ok(f"{stack.payments_url}/"), "gateway-payments", stack)
+        stack.api_key = _dev_key(env)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def run(
+    *,
+    workers: int = 1,
+    gateway_port: int | None = None,
+    payments_port: int | None = None,
+    say: Say = print,
+) -> None:
+    """Start the stack, print where it is, and block until Ctrl-C/SIGTERM."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    stack: Stack | None = None
+    try:
+        stack = start_stack(
+            workers=workers, gateway_port=gateway_port, payments_port=payments_port, say=say
         )
-        base = f"http://127.0.0.1:{gateway_port}"
-        _wait(lambda: _http_ok(f"{base}/api/v1/health"), "gateway", stack)
-        _wait(lambda: _http_ok(f"http://127.0.0.1:{payments_port}/"), "gateway-payments", stack)
-        key = _dev_key(env)
-        say(f"Payments    http://127.0.0.1:{payments_port} (payment-parser API, anonymous)")
-        say(f"Logs        {var / 'logs'}")
-        say(f"Gateway     {base}   (OpenAPI: {base}/docs)")
+        say(f"Payments    {stack.payments_url} (payment-parser API, anonymous)")
+        say(f"Logs        {stack.var / 'logs'}")
+        say(f"Gateway     {stack.base_url}   (OpenAPI: {stack.base_url}/docs)")
         say("Dev API key (Authorization: Bearer <key>):")
-        say(key)
+        say(stack.api_key)
         while True:
             dead = list(stack.dead())
             if dead:
-                raise SystemExit(f"stopped: {', '.join(dead)} exited (see {var / 'logs'})")
+                raise SystemExit(f"stopped: {', '.join(dead)} exited (see {stack.var / 'logs'})")
             time.sleep(0.5)
     except KeyboardInterrupt:
         say("stopping…")
     finally:
-        stack.stop()
+        if stack is not None:
+            stack.stop()
         signal.signal(signal.SIGTERM, previous)
 
 
@@ -294,4 +325,4 @@ def _dev_key(env: dict[str, str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-__all__ = ["run"]
+__all__ = ["Stack", "run", "start_stack"]
