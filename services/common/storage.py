@@ -11,11 +11,12 @@ import asyncio
 import os
 import re
 import tempfile
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from services.common.errors import NotFound
+from services.common.errors import NotFound, Unavailable
 
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
 
@@ -77,13 +78,30 @@ class LocalBlobStore:
 
 
 class S3BlobStore:
-    """Objects in one bucket of an S3-compatible service, through aioboto3."""
+    """Objects in one bucket of an S3-compatible service, through aioboto3.
 
-    def __init__(self, bucket: str, *, endpoint_url: str | None, region: str) -> None:
+    Credentials come from the usual AWS chain (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``,
+    profiles…) unless given. The bucket is created on first use when it does not exist.
+    Connection failures surface as :class:`Unavailable`, missing objects as :class:`NotFound`.
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        endpoint_url: str | None,
+        region: str,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+    ) -> None:
         import aioboto3
 
+        if not bucket:
+            raise ValueError("S3 storage needs a bucket: STORAGE_URL=s3://<bucket>")
         self.bucket = bucket
-        self._session = aioboto3.Session()
+        self._session = aioboto3.Session(
+            aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key
+        )
         self._endpoint_url = endpoint_url
         self._region = region
         self._client: Any = None
@@ -93,51 +111,108 @@ class S3BlobStore:
     async def _s3(self) -> Any:
         async with self._lock:
             if self._client is None:
-                self._client_cm = self._session.client(
-                    "s3", endpoint_url=self._endpoint_url, region_name=self._region
+                from aiobotocore.config import AioConfig
+
+                config = AioConfig(
+                    connect_timeout=5,
+                    read_timeout=60,
+                    retries={"max_attempts": 3, "mode": "standard"},
                 )
-                self._client = await self._client_cm.__aenter__()
+                cm = self._session.client(
+                    "s3", endpoint_url=self._endpoint_url, region_name=self._region, config=config
+                )
+                client = await cm.__aenter__()
                 try:
-                    await self._client.head_bucket(Bucket=self.bucket)
-                except Exception:  # noqa: BLE001 - create on first use
-                    await self._client.create_bucket(Bucket=self.bucket)
+                    await self._ensure_bucket(client)
+                except BaseException:
+                    await cm.__aexit__(None, None, None)
+                    raise
+                self._client_cm, self._client = cm, client
             return self._client
+
+    async def _ensure_bucket(self, client: Any) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            await client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError as exc:
+            if _status(exc) != 404:
+                raise Unavailable(f"bucket {self.bucket} is not usable: {_code(exc)}") from exc
+        except BotoCoreError as exc:
+            raise Unavailable(f"S3 endpoint unreachable: {type(exc).__name__}") from exc
+        kwargs: dict[str, Any] = {"Bucket": self.bucket}
+        if self._region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": self._region}
+        try:
+            await client.create_bucket(**kwargs)
+        except ClientError as exc:  # created meanwhile by another process
+            if _code(exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                raise
 
     async def put(self, key: str, data: bytes, *, content_type: str) -> None:
         s3 = await self._s3()
-        await s3.put_object(
-            Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type
+        await _translated(
+            s3.put_object(
+                Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type
+            ),
+            key,
         )
 
     async def get(self, key: str) -> bytes:
         s3 = await self._s3()
-        try:
-            obj = await s3.get_object(Bucket=self.bucket, Key=check_key(key))
-        except s3.exceptions.NoSuchKey as exc:
-            raise NotFound(f"blob {key} not found") from exc
+        obj = await _translated(s3.get_object(Bucket=self.bucket, Key=check_key(key)), key)
         async with obj["Body"] as body:
             data: bytes = await body.read()
         return data
 
     async def delete(self, key: str) -> None:
         s3 = await self._s3()
-        await s3.delete_object(Bucket=self.bucket, Key=check_key(key))
+        await _translated(s3.delete_object(Bucket=self.bucket, Key=check_key(key)), key)
 
     async def exists(self, key: str) -> bool:
         s3 = await self._s3()
         try:
-            await s3.head_object(Bucket=self.bucket, Key=check_key(key))
-        except Exception:  # noqa: BLE001 - botocore raises ClientError 404
+            await _translated(s3.head_object(Bucket=self.bucket, Key=check_key(key)), key)
+        except NotFound:
             return False
         return True
 
     async def close(self) -> None:
-        if self._client_cm is not None:
-            await self._client_cm.__aexit__(None, None, None)
-            self._client = self._client_cm = None
+        async with self._lock:
+            if self._client_cm is not None:
+                cm, self._client, self._client_cm = self._client_cm, None, None
+                await cm.__aexit__(None, None, None)
 
 
-def blob_store(url: str, *, endpoint_url: str | None = None, region: str = "us-east-1") -> BlobStore:
+def _status(exc: Any) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def _code(exc: Any) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+async def _translated(call: Awaitable[Any], key: str) -> Any:
+    """Await an S3 call, turning missing keys into NotFound and transport trouble into
+    Unavailable."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return await call
+    except ClientError as exc:
+        if _status(exc) == 404 or _code(exc) in {"NoSuchKey", "NotFound", "404"}:
+            raise NotFound(f"blob {key} not found") from exc
+        if _status(exc) >= 500:
+            raise Unavailable(f"S3 error {_code(exc)}") from exc
+        raise
+    except BotoCoreError as exc:
+        raise Unavailable(f"S3 endpoint unreachable: {type(exc).__name__}") from exc
+
+
+def blob_store(
+    url: str, *, endpoint_url: str | None = None, region: str = "us-east-1"
+) -> BlobStore:
     """Build the store a ``STORAGE_URL`` names."""
     parsed = urlparse(url)
     if parsed.scheme == "file":
