@@ -40,6 +40,8 @@ class GrpcService:
     port: int
     service_names: Sequence[str]
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Run after in-flight RPCs have finished: close what the handlers used (DB engine, stores).
+    on_stopped: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def stop(self, grace: float) -> None:
         """Stop taking work, let in-flight RPCs finish, then run stop hooks (drain NATS…)."""
@@ -50,6 +52,11 @@ class GrpcService:
             except Exception:  # noqa: BLE001 - keep stopping the rest
                 _log.exception("stop_hook_failed")
         await self.server.stop(grace)
+        for hook in self.on_stopped:
+            try:
+                await hook()
+            except Exception:  # noqa: BLE001 - keep closing the rest
+                _log.exception("stopped_hook_failed")
 
 
 async def start_server(
