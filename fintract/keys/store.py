@@ -181,5 +181,3 @@ __all__ = [
     "generate_key",
     "hash_key",
 ]
-
-

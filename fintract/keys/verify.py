@@ -44,7 +44,7 @@ class DatabaseKeyVerifier:
     async def verify(self, key: str) -> VerifiedKey | None:
         try:
             return await self.store.verify(key)
-        except Exception as exc:  # noqa: BLE001 - any driver error is an outage here
+        except Exception as exc:
             raise KeyVerifierUnavailable("key store unavailable") from exc
 
     async def aclose(self) -> None:

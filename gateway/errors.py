@@ -1,0 +1,190 @@
+"""The error envelope and the ONE mapping from gRPC status to HTTP.
+
+Every error leaves the gateway as ``{"success": false, "data": null, "error": {"code",
+"message", "details"}}`` with a real HTTP status. gRPC errors map by status and by the
+``fintract-error-code`` trailing metadata the services attach (see ``GRPC_TO_HTTP`` and
+``CODE_TO_HTTP``):
+
+==========================  ====================================================
+gRPC status                 HTTP
+==========================  ====================================================
+NOT_FOUND                   404
+INVALID_ARGUMENT            400; unsupported_file_type 415; file_too_large,
+                            too_many_pages, image_too_large 413; encrypted_pdf and
+                            wrong_password 422 (well-formed, but the content cannot be
+                            opened without the right ``password`` form field)
+FAILED_PRECONDITION,
+ALREADY_EXISTS              409
+RESOURCE_EXHAUSTED          429 (rate_limited); 413 for the size codes above
+PERMISSION_DENIED           403
+UNAUTHENTICATED             401
+UNAVAILABLE,
+DEADLINE_EXCEEDED           503
+anything else               500 ``internal_error``, no detail leaked
+==========================  ====================================================
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import grpc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fintract.keys import KeyVerifierUnavailable
+
+ERROR_CODE_METADATA_KEY = "fintract-error-code"
+_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+GRPC_TO_HTTP: Mapping[grpc.StatusCode, tuple[int, str]] = {
+    grpc.StatusCode.NOT_FOUND: (404, "not_found"),
+    grpc.StatusCode.INVALID_ARGUMENT: (400, "invalid_input"),
+    grpc.StatusCode.FAILED_PRECONDITION: (409, "conflict"),
+    grpc.StatusCode.ALREADY_EXISTS: (409, "conflict"),
+    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "rate_limited"),
+    grpc.StatusCode.PERMISSION_DENIED: (403, "forbidden"),
+    grpc.StatusCode.UNAUTHENTICATED: (401, "unauthorized"),
+    grpc.StatusCode.UNAVAILABLE: (503, "unavailable"),
+    grpc.StatusCode.DEADLINE_EXCEEDED: (503, "unavailable"),
+}
+
+# Codes whose HTTP status differs from their gRPC status's default.
+CODE_TO_HTTP: Mapping[str, int] = {
+    "unsupported_file_type": 415,
+    "file_too_large": 413,
+    "too_many_pages": 413,
+    "image_too_large": 413,
+    "encrypted_pdf": 422,
+    "wrong_password": 422,
+}
+
+
+class ApiError(Exception):
+    """An error answered with the envelope: raise it from routes and dependencies."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+def envelope(data: Any) -> dict[str, Any]:
+    """A success envelope."""
+    return {"success": True, "data": data, "error": None}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "success": False,
+        "data": None,
+        "error": {"code": code, "message": message, "details": details or {}},
+    }
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(
+        error_body(error.code, error.message, error.details),
+        status_code=error.status,
+        headers=error.headers or None,
+    )
+
+
+def _metadata_code(error: grpc.aio.AioRpcError) -> str | None:
+    for metadata in (error.trailing_metadata(), error.initial_metadata()):
+        for key, value in metadata or ():
+            if key == ERROR_CODE_METADATA_KEY:
+                text = value.decode() if isinstance(value, bytes) else str(value)
+                return text if _CODE_RE.match(text) else None
+    return None
+
+
+def from_grpc(error: grpc.aio.AioRpcError) -> ApiError:
+    """Translate a failed RPC into the HTTP error it stands for."""
+    status = error.code()
+    code = _metadata_code(error)
+    default = GRPC_TO_HTTP.get(status)
+    if default is None or code == "internal_error":
+        return ApiError(500, "internal_error", "internal error")
+    http_status, default_code = default
+    code = code or default_code
+    http_status = CODE_TO_HTTP.get(code, http_status)
+    if http_status >= 500:
+        return ApiError(http_status, code, "a service is unavailable, try again shortly")
+    return ApiError(http_status, code, error.details() or code.replace("_", " "))
+
+
+def _validation_details(exc: RequestValidationError) -> dict[str, Any]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        problems.append({"field": ".".join(loc), "message": str(err.get("msg", ""))})
+    return {"errors": problems}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error path answers with the envelope (none of FastAPI's default shapes)."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(grpc.aio.AioRpcError)
+    async def _rpc_error(_: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
+        return error_response(from_grpc(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _validation_details(exc)
+        first = details["errors"][0] if details["errors"] else {"field": "", "message": ""}
+        where = f"{first['field']}: " if first["field"] else ""
+        return error_response(
+            ApiError(422, "validation_error", f"{where}{first['message']}", details=details)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        code = codes.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if exc.status_code == 404 and message == "Not Found":
+            message = "no such route"
+        return error_response(
+            ApiError(exc.status_code, code, message, headers=dict(exc.headers or {}))
+        )
+
+    @app.exception_handler(KeyVerifierUnavailable)
+    async def _verifier(_: Request, exc: KeyVerifierUnavailable) -> JSONResponse:
+        return error_response(ApiError(503, "unavailable", "key verification is unavailable"))
+
+    @app.exception_handler(Exception)
+    async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
+        return error_response(ApiError(500, "internal_error", "internal error"))
+
+
+__all__ = [
+    "CODE_TO_HTTP",
+    "ERROR_CODE_METADATA_KEY",
+    "GRPC_TO_HTTP",
+    "ApiError",
+    "envelope",
+    "error_body",
+    "error_response",
+    "from_grpc",
+    "install_error_handlers",
+]

@@ -1,0 +1,163 @@
+"""gRPC messages → the contract's JSON (jobs, batches, uploaded files)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from fintract.api.ingest.v1 import ingest_pb2
+from fintract.api.jobs.v1 import jobs_pb2
+from fintract.api.results.v1 import results_pb2
+from fintract.convert import message_to_dict
+
+DOCUMENT_TYPES: dict[str, results_pb2.DocumentType.ValueType] = {
+    "bank_statement": results_pb2.DOCUMENT_TYPE_BANK_STATEMENT,
+    "invoice": results_pb2.DOCUMENT_TYPE_INVOICE,
+    "payment_screenshot": results_pb2.DOCUMENT_TYPE_PAYMENT_SCREENSHOT,
+    "unknown": results_pb2.DOCUMENT_TYPE_UNKNOWN,
+}
+_DOCUMENT_TYPE_NAMES: dict[int, str] = {number: name for name, number in DOCUMENT_TYPES.items()}
+
+JOB_STATUSES: dict[str, jobs_pb2.JobStatus.ValueType] = {
+    "pending": jobs_pb2.JOB_STATUS_PENDING,
+    "processing": jobs_pb2.JOB_STATUS_PROCESSING,
+    "completed": jobs_pb2.JOB_STATUS_COMPLETED,
+    "failed": jobs_pb2.JOB_STATUS_FAILED,
+}
+_JOB_STATUS_NAMES: dict[int, str] = {number: name for name, number in JOB_STATUSES.items()}
+
+_BATCH_STATUS_NAMES: dict[int, str] = {
+    jobs_pb2.BATCH_STATUS_PENDING: "pending",
+    jobs_pb2.BATCH_STATUS_PROCESSING: "processing",
+    jobs_pb2.BATCH_STATUS_COMPLETED: "completed",
+    jobs_pb2.BATCH_STATUS_FAILED: "failed",
+    jobs_pb2.BATCH_STATUS_PARTIAL: "partial",
+}
+
+
+def timestamp(ts: Timestamp, present: bool = True) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SSZ`` (UTC), or None for an unset timestamp."""
+    if not present or (ts.seconds == 0 and ts.nanos == 0):
+        return None
+    return ts.ToDatetime().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def document_type_name(value: int) -> str:
+    return _DOCUMENT_TYPE_NAMES.get(value, "unknown")
+
+
+def job_status_name(value: int) -> str:
+    return _JOB_STATUS_NAMES.get(value, "pending")
+
+
+def _error(job_error: jobs_pb2.JobError, present: bool) -> dict[str, str] | None:
+    if not present or not (job_error.code or job_error.message):
+        return None
+    return {"code": job_error.code, "message": job_error.message}
+
+
+def _results(job: jobs_pb2.Job) -> dict[str, Any] | None:
+    if job.status != jobs_pb2.JOB_STATUS_COMPLETED or not job.HasField("result"):
+        return None
+    which = job.result.WhichOneof("result")
+    if which is None:
+        return None
+    return message_to_dict(getattr(job.result, which))
+
+
+def job_json(job: jobs_pb2.Job, *, include_results: bool = True) -> dict[str, Any]:
+    """A job exactly as the contract shows it, plus ``provider`` (what ran, or was asked)."""
+    ran = job.result.provenance.provider if job.HasField("result") else ""
+    out: dict[str, Any] = {
+        "job_id": job.job_id,
+        "status": job_status_name(job.status),
+        "document_type": document_type_name(job.document_type),
+        "document_id": job.document_id,
+        "file_id": job.file_id,
+        "batch_id": job.batch_id if job.HasField("batch_id") and job.batch_id else None,
+        "pages_total": job.pages_total,
+        "pages_done": job.pages_done,
+        "results": _results(job) if include_results else None,
+        "error": _error(job.error, job.HasField("error")),
+        "created_at": timestamp(job.created_at, job.HasField("created_at")),
+        "updated_at": timestamp(job.updated_at, job.HasField("updated_at")),
+        "completed_at": timestamp(job.completed_at, job.HasField("completed_at")),
+        "provider": ran or job.provider or None,
+    }
+    if not include_results:
+        del out["results"]
+    return out
+
+
+def job_page_json(response: jobs_pb2.ListJobsResponse) -> dict[str, Any]:
+    return {
+        "items": [job_json(job, include_results=False) for job in response.jobs],
+        "page": response.page,
+        "page_size": response.page_size,
+        "total": response.total,
+        "total_pages": response.total_pages,
+    }
+
+
+def batch_created_json(batch: jobs_pb2.Batch) -> dict[str, Any]:
+    return {
+        "batch_id": batch.batch_id,
+        "status": _BATCH_STATUS_NAMES.get(batch.status, "pending"),
+        "total": batch.total,
+        "jobs": [
+            {"job_id": j.job_id, "file_id": j.file_id, "document_id": j.document_id}
+            for j in batch.jobs
+        ],
+    }
+
+
+def batch_json(batch: jobs_pb2.Batch) -> dict[str, Any]:
+    return {
+        "batch_id": batch.batch_id,
+        "status": _BATCH_STATUS_NAMES.get(batch.status, "pending"),
+        "total": batch.total,
+        "pending": batch.pending,
+        "processing": batch.processing,
+        "completed": batch.completed,
+        "failed": batch.failed,
+        "jobs": [
+            {
+                "job_id": j.job_id,
+                "file_id": j.file_id,
+                "document_id": j.document_id,
+                "status": job_status_name(j.status),
+                "error": _error(j.error, j.HasField("error")),
+            }
+            for j in batch.jobs
+        ],
+        "created_at": timestamp(batch.created_at, batch.HasField("created_at")),
+        "updated_at": timestamp(batch.updated_at, batch.HasField("updated_at")),
+    }
+
+
+def file_json(document: ingest_pb2.Document, *, file_url: str) -> dict[str, Any]:
+    return {
+        "file_id": document.file_id,
+        "doc_id": document.doc_id,
+        "file_url": file_url,
+        "type": document_type_name(document.classification.type),
+        "filename": document.filename,
+        "size": document.size,
+        "pages": document.pages,
+        "sha256": document.sha256,
+    }
+
+
+__all__ = [
+    "DOCUMENT_TYPES",
+    "JOB_STATUSES",
+    "batch_created_json",
+    "batch_json",
+    "document_type_name",
+    "file_json",
+    "job_json",
+    "job_page_json",
+    "job_status_name",
+    "timestamp",
+]
