@@ -222,8 +222,8 @@ class StandInBackend:
     health: health.aio.HealthServicer
 
 
-@pytest.fixture(scope="session")
-async def stand_in() -> AsyncIterator[StandInBackend]:
+@pytest.fixture(scope="session", name="stand_in")
+async def stand_in_fixture() -> AsyncIterator[StandInBackend]:
     seen = Seen()
     server = grpc.aio.server()
     ingest, jobs = StandInIngest(seen), StandInJobs(seen)
@@ -268,8 +268,8 @@ class Gateway:
         return {"Authorization": f"Bearer {key}"}
 
 
-@pytest.fixture
-async def gateway(
+@pytest.fixture(name="gateway")
+async def gateway_fixture(
     stand_in: StandInBackend, database: Any, redis_url: str, namespace: str
 ) -> AsyncIterator[Gateway]:
     settings = gateway_settings(stand_in.address, database, redis_url, namespace)
