@@ -1,0 +1,61 @@
+"""Start the ingest gRPC server in-process (tests) or as ``python -m services.ingest``."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+
+from fintract.api.ingest.v1 import ingest_pb2_grpc
+from services.common.db import create_engine
+from services.common.grpc_server import GrpcService, run_until_signalled, start_server
+from services.common.logging import configure_logging
+from services.common.migrate import upgrade_async
+from services.common.storage import blob_store
+from services.ingest.repository import DocumentRepository
+from services.ingest.service import SERVICE_NAME, IngestServicer
+from services.ingest.settings import IngestSettings
+
+
+async def start(settings: IngestSettings, *, address: str | None = None) -> GrpcService:
+    """Open the database and blob store and serve IngestService on ``address`` (default:
+    ``INGEST_ADDR``; port 0 picks a free one). ``service.stop()`` closes both again."""
+    if settings.auto_migrate:
+        await upgrade_async(settings.database_url, settings.database_schema)
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    store = blob_store(
+        settings.storage_url, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
+    )
+    servicer = IngestServicer(settings=settings, repository=DocumentRepository(engine), store=store)
+
+    def register(server: grpc.aio.Server) -> list[str]:
+        ingest_pb2_grpc.add_IngestServiceServicer_to_server(servicer, server)
+        return [SERVICE_NAME]
+
+    try:
+        service = await start_server(
+            address=address or settings.ingest_addr,
+            register=register,
+            metrics_port=settings.metrics_port,
+        )
+    except BaseException:
+        await store.close()
+        await engine.dispose()
+        raise
+    service.on_stopped.extend([store.close, engine.dispose])
+    return service
+
+
+async def _serve(settings: IngestSettings) -> None:
+    service = await start(settings)
+    await run_until_signalled(service, grace=settings.shutdown_grace_s)
+
+
+def main() -> None:
+    """Run the ingest service until SIGTERM/SIGINT."""
+    settings = IngestSettings()
+    configure_logging("ingest", level=settings.log_level, json=settings.log_json)
+    asyncio.run(_serve(settings))
+
+
+__all__ = ["main", "start"]
