@@ -239,22 +239,21 @@ async def stand_in_fixture() -> AsyncIterator[StandInBackend]:
 
 
 def gateway_settings(address: str, db: Any, redis_url: str, namespace: str, **extra: Any):
-    return GatewaySettings(
-        _env_file=None,
-        environment="test",
-        namespace=namespace,
-        ingest_addr=address,
-        jobs_addr=address,
-        parser_addr=address,
-        payments_addr=address,
-        database_url=db.url,
-        database_schema=db.schema,
-        redis_url=redis_url,
-        key_cache_ttl_s=0,
-        rate_limit_per_minute=10_000,
-        api_log_interval_s=0.05,
-        **extra,
-    )
+    values: dict[str, Any] = {
+        "environment": "test",
+        "namespace": namespace,
+        "ingest_addr": address,
+        "jobs_addr": address,
+        "parser_addr": address,
+        "payments_addr": address,
+        "database_url": db.url,
+        "database_schema": db.schema,
+        "redis_url": redis_url,
+        "key_cache_ttl_s": 0,
+        "rate_limit_per_minute": 10_000,
+        "api_log_interval_s": 0.05,
+    }
+    return GatewaySettings(_env_file=None, **{**values, **extra})
 
 
 @dataclass
