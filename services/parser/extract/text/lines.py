@@ -1,0 +1,165 @@
+"""Words → visual lines: words whose vertical extents overlap, left to right.
+
+Tolerant of slight residual skew (a word joins the line whose running centre it is nearest,
+within half a line height) and of mixed font sizes on one line. Numbers printed with a space
+as thousands separator (``1 234,56``), which a text layer splits into two words, are joined.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from services.parser.extract.text.words import Word
+
+__all__ = ["Line", "group_lines", "join_split_numbers"]
+
+
+@dataclass(slots=True)
+class Line:
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def y0(self) -> float:
+        return min(w.y0 for w in self.words)
+
+    @property
+    def y1(self) -> float:
+        return max(w.y1 for w in self.words)
+
+    @property
+    def cy(self) -> float:
+        return statistics.fmean(w.cy for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return min(w.x0 for w in self.words)
+
+    @property
+    def x1(self) -> float:
+        return max(w.x1 for w in self.words)
+
+    @property
+    def height(self) -> float:
+        return statistics.median(w.height for w in self.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def confidence(self) -> float:
+        return min((w.confidence for w in self.words), default=1.0)
+
+
+def group_lines(words: Iterable[Word], *, tolerance: float = 0.5) -> list[Line]:
+    """Group words into lines, top to bottom; words in a line sorted left to right.
+
+    Args:
+        words: the page's words.
+        tolerance: how far (in line heights) a word's centre may sit from the line's centre.
+    """
+    items = [w for w in words if w.text.strip()]
+    if not items:
+        return []
+    lines = _group(items, tolerance, 0.0)
+    slope = _residual_slope(lines)
+    if abs(slope) > 0.002:
+        lines = _group(items, tolerance, slope)
+    return [join_split_numbers(line) for line in lines]
+
+
+def _residual_slope(lines: Sequence[Line]) -> float:
+    """Median slope of the lines that span some width (what is left of a page's skew)."""
+    slopes = []
+    for line in lines:
+        if len(line.words) >= 2:
+            first, last = line.words[0], line.words[-1]
+            dx = last.cx - first.cx
+            if dx > 50:
+                slopes.append((last.cy - first.cy) / dx)
+    if len(slopes) < 3:
+        return 0.0
+    return max(-0.05, min(0.05, statistics.median(slopes)))
+
+
+def _group(items: list[Word], tolerance: float, slope: float) -> list[Line]:
+    def key(w: Word) -> float:
+        return w.cy - slope * w.cx
+
+    items = sorted(items, key=lambda w: (key(w), w.x0))
+    typical = statistics.median(w.height for w in items) or 1.0
+    lines: list[Line] = []
+    centres: list[float] = []
+    open_from = 0  # lines before this index are too far above to take more words
+    for w in items:
+        limit = tolerance * max(min(w.height, typical * 1.5), typical * 0.5)
+        wy = key(w)
+        while open_from < len(lines) and wy - centres[open_from] > 2 * typical:
+            open_from += 1
+        best = -1
+        best_gap = limit
+        for i in range(open_from, len(lines)):
+            gap = abs(wy - centres[i])
+            if gap <= best_gap and not _collides(lines[i], w):
+                best, best_gap = i, gap
+        if best < 0:
+            lines.append(Line([w]))
+            centres.append(wy)
+        else:
+            line = lines[best]
+            line.words.append(w)
+            centres[best] += (wy - centres[best]) / len(line.words)
+    order = sorted(range(len(lines)), key=lambda i: centres[i])
+    for line in lines:
+        line.words.sort(key=lambda w: w.x0)
+    return [lines[i] for i in order]
+
+
+def _collides(line: Line, word: Word) -> bool:
+    """A word overlapping another one horizontally belongs to a different line."""
+    for other in line.words:
+        overlap = min(other.x1, word.x1) - max(other.x0, word.x0)
+        if overlap > 0.5 * min(other.x1 - other.x0, word.x1 - word.x0):
+            return True
+    return False
+
+
+_HEAD = re.compile(r"^[-−(+]?(?:[₹$€£]|[A-Z]{1,3}\$)?\d{1,3}$")
+_GROUP = re.compile(r"^\d{3}(?:[ .,']\d{3})*(?:[.,]\d{1,3})?(?:[)\-−]|\s?(?:Dr|Cr|DR|CR))?$")
+
+
+def join_split_numbers(line: Line) -> Line:
+    """Join ``1`` + ``234,56`` into ``1 234,56`` when the gap is a word space, not a column."""
+    words = line.words
+    if len(words) < 2:
+        return line
+    out: list[Word] = [words[0]]
+    for w in words[1:]:
+        prev = out[-1]
+        gap = w.x0 - prev.x1
+        if (
+            _HEAD.match(prev.text.replace(" ", ""))
+            and _GROUP.match(w.text)
+            and 0 <= gap <= 0.45 * max(prev.height, w.height)
+        ):
+            out[-1] = Word(
+                f"{prev.text} {w.text}",
+                prev.x0,
+                min(prev.y0, w.y0),
+                w.x1,
+                max(prev.y1, w.y1),
+                min(prev.confidence, w.confidence),
+                prev.group,
+            )
+        else:
+            out.append(w)
+    line.words = out
+    return line
+
+
+def median_height(lines: Sequence[Line]) -> float:
+    """The typical text height of a page's lines."""
+    return statistics.median(ln.height for ln in lines) if lines else 0.0
