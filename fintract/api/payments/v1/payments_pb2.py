@@ -24,25 +24,25 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'fintract/api/payments/v1/payments.proto\x12\x18\x66intract.api.payments.v1\"r\n\x13ParsePaymentRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\x12\x17\n\nmatch_date\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\napi_key_id\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\tB\r\n\x0b_match_date\"\xcf\x01\n\x0bPaymentData\x12\x0e\n\x06\x61mount\x18\x01 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x12\n\npayer_name\x18\x03 \x01(\t\x12\x12\n\npayee_name\x18\x04 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x05 \x01(\t\x12\x0c\n\x04time\x18\x06 \x01(\t\x12\x1a\n\x12transaction_status\x18\x07 \x01(\t\x12\x16\n\x0etransaction_id\x18\x08 \x01(\t\x12\x16\n\x0epayment_method\x18\t \x01(\t\x12\x0e\n\x06upi_id\x18\n \x01(\t\"\xf5\x01\n\x0fPaymentMetadata\x12\x12\n\nconfidence\x18\x01 \x01(\x01\x12\x1d\n\x15is_payment_screenshot\x18\x02 \x01(\x08\x12\x1a\n\x12processing_time_ms\x18\x03 \x01(\x03\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x17\n\x0fmodel_cost_tier\x18\x06 \x01(\t\x12\x12\n\nimage_hash\x18\x07 \x01(\t\x12\x17\n\x0frequires_review\x18\x08 \x01(\x08\x12\x1a\n\rreview_reason\x18\t \x01(\tH\x00\x88\x01\x01\x42\x10\n\x0e_review_reason\"\xef\x01\n\x14ParsePaymentResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\x17\n\nerror_code\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rerror_message\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x33\n\x04\x64\x61ta\x18\x04 \x01(\x0b\x32%.fintract.api.payments.v1.PaymentData\x12;\n\x08metadata\x18\x05 \x01(\x0b\x32).fintract.api.payments.v1.PaymentMetadataB\r\n\x0b_error_codeB\x10\n\x0e_error_message\"&\n\x10GetStatusRequest\x12\x12\n\napi_key_id\x18\x01 \x01(\t\"\xa1\x01\n\x11GetStatusResponse\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x61ily_limit\x18\x03 \x01(\x05\x12\x16\n\x0erequests_today\x18\x04 \x01(\x05\x12\x1a\n\x12requests_remaining\x18\x05 \x01(\x05\x12 \n\x18min_confidence_threshold\x18\x06 \x01(\x01\x32\xe6\x01\n\x0fPaymentsService\x12m\n\x0cParsePayment\x12-.fintract.api.payments.v1.ParsePaymentRequest\x1a..fintract.api.payments.v1.ParsePaymentResponse\x12\x64\n\tGetStatus\x12*.fintract.api.payments.v1.GetStatusRequest\x1a+.fintract.api.payments.v1.GetStatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'fintract/api/payments/v1/payments.proto\x12\x18\x66intract.api.payments.v1\"\x9f\x01\n\x13ParsePaymentRequest\x12\r\n\x05image\x18\x01 \x01(\x0c\x12\x17\n\nmatch_date\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\napi_key_id\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x14\n\x0cimage_base64\x18\x05 \x01(\t\x12\x15\n\rrequest_error\x18\x06 \x01(\tB\r\n\x0b_match_date\"\xcf\x01\n\x0bPaymentData\x12\x0e\n\x06\x61mount\x18\x01 \x01(\x01\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12\x12\n\npayer_name\x18\x03 \x01(\t\x12\x12\n\npayee_name\x18\x04 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x05 \x01(\t\x12\x0c\n\x04time\x18\x06 \x01(\t\x12\x1a\n\x12transaction_status\x18\x07 \x01(\t\x12\x16\n\x0etransaction_id\x18\x08 \x01(\t\x12\x16\n\x0epayment_method\x18\t \x01(\t\x12\x0e\n\x06upi_id\x18\n \x01(\t\"\xf5\x01\n\x0fPaymentMetadata\x12\x12\n\nconfidence\x18\x01 \x01(\x01\x12\x1d\n\x15is_payment_screenshot\x18\x02 \x01(\x08\x12\x1a\n\x12processing_time_ms\x18\x03 \x01(\x03\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x17\n\x0fmodel_cost_tier\x18\x06 \x01(\t\x12\x12\n\nimage_hash\x18\x07 \x01(\t\x12\x17\n\x0frequires_review\x18\x08 \x01(\x08\x12\x1a\n\rreview_reason\x18\t \x01(\tH\x00\x88\x01\x01\x42\x10\n\x0e_review_reason\"\xef\x01\n\x14ParsePaymentResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\x17\n\nerror_code\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rerror_message\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x33\n\x04\x64\x61ta\x18\x04 \x01(\x0b\x32%.fintract.api.payments.v1.PaymentData\x12;\n\x08metadata\x18\x05 \x01(\x0b\x32).fintract.api.payments.v1.PaymentMetadataB\r\n\x0b_error_codeB\x10\n\x0e_error_message\"&\n\x10GetStatusRequest\x12\x12\n\napi_key_id\x18\x01 \x01(\t\"\xa1\x01\n\x11GetStatusResponse\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x61ily_limit\x18\x03 \x01(\x05\x12\x16\n\x0erequests_today\x18\x04 \x01(\x05\x12\x1a\n\x12requests_remaining\x18\x05 \x01(\x05\x12 \n\x18min_confidence_threshold\x18\x06 \x01(\x01\x32\xe6\x01\n\x0fPaymentsService\x12m\n\x0cParsePayment\x12-.fintract.api.payments.v1.ParsePaymentRequest\x1a..fintract.api.payments.v1.ParsePaymentResponse\x12\x64\n\tGetStatus\x12*.fintract.api.payments.v1.GetStatusRequest\x1a+.fintract.api.payments.v1.GetStatusResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'fintract.api.payments.v1.payments_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PARSEPAYMENTREQUEST']._serialized_start=69
-  _globals['_PARSEPAYMENTREQUEST']._serialized_end=183
-  _globals['_PAYMENTDATA']._serialized_start=186
-  _globals['_PAYMENTDATA']._serialized_end=393
-  _globals['_PAYMENTMETADATA']._serialized_start=396
-  _globals['_PAYMENTMETADATA']._serialized_end=641
-  _globals['_PARSEPAYMENTRESPONSE']._serialized_start=644
-  _globals['_PARSEPAYMENTRESPONSE']._serialized_end=883
-  _globals['_GETSTATUSREQUEST']._serialized_start=885
-  _globals['_GETSTATUSREQUEST']._serialized_end=923
-  _globals['_GETSTATUSRESPONSE']._serialized_start=926
-  _globals['_GETSTATUSRESPONSE']._serialized_end=1087
-  _globals['_PAYMENTSSERVICE']._serialized_start=1090
-  _globals['_PAYMENTSSERVICE']._serialized_end=1320
+  _globals['_PARSEPAYMENTREQUEST']._serialized_start=70
+  _globals['_PARSEPAYMENTREQUEST']._serialized_end=229
+  _globals['_PAYMENTDATA']._serialized_start=232
+  _globals['_PAYMENTDATA']._serialized_end=439
+  _globals['_PAYMENTMETADATA']._serialized_start=442
+  _globals['_PAYMENTMETADATA']._serialized_end=687
+  _globals['_PARSEPAYMENTRESPONSE']._serialized_start=690
+  _globals['_PARSEPAYMENTRESPONSE']._serialized_end=929
+  _globals['_GETSTATUSREQUEST']._serialized_start=931
+  _globals['_GETSTATUSREQUEST']._serialized_end=969
+  _globals['_GETSTATUSRESPONSE']._serialized_start=972
+  _globals['_GETSTATUSRESPONSE']._serialized_end=1133
+  _globals['_PAYMENTSSERVICE']._serialized_start=1136
+  _globals['_PAYMENTSSERVICE']._serialized_end=1366
 # @@protoc_insertion_point(module_scope)

@@ -24,6 +24,8 @@ class ParsePaymentRequest(_message.Message):
     MATCH_DATE_FIELD_NUMBER: _builtins.int
     API_KEY_ID_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
+    IMAGE_BASE64_FIELD_NUMBER: _builtins.int
+    REQUEST_ERROR_FIELD_NUMBER: _builtins.int
     image: _builtins.bytes
     """decoded image bytes"""
     match_date: _builtins.str
@@ -32,6 +34,14 @@ class ParsePaymentRequest(_message.Message):
     """for the per-key quota; empty when anonymous"""
     provider: _builtins.str
     """local | gemini | hybrid ("" = deployment default)"""
+    image_base64: _builtins.str
+    """The request's image_base64 exactly as received (data-URL prefix allowed); when set, the
+    service decodes it instead of `image`, so invalid base64 is answered as invalid_image.
+    """
+    request_error: _builtins.str
+    """Set by the gateway when the HTTP body could not be read (malformed JSON, no
+    image_base64): the service answers invalid_image with this message, without quota.
+    """
     def __init__(
         self,
         *,
@@ -39,10 +49,12 @@ class ParsePaymentRequest(_message.Message):
         match_date: _builtins.str | None = ...,
         api_key_id: _builtins.str = ...,
         provider: _builtins.str = ...,
+        image_base64: _builtins.str = ...,
+        request_error: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_match_date", b"_match_date", "match_date", b"match_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_match_date", b"_match_date", "api_key_id", b"api_key_id", "image", b"image", "match_date", b"match_date", "provider", b"provider"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_match_date", b"_match_date", "api_key_id", b"api_key_id", "image", b"image", "image_base64", b"image_base64", "match_date", b"match_date", "provider", b"provider", "request_error", b"request_error"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__match_date: _TypeAlias = _typing.Literal["match_date"]  # noqa: Y015
     _WhichOneofArgType__match_date: _TypeAlias = _typing.Literal["_match_date", b"_match_date"]  # noqa: Y015
