@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+_FREE_TIER_METRIC = "generativelanguage.googleapis.com/generate_content_free_tier_requests"
 _PATH = re.compile(r"^/(?P<version>v1(?:beta|alpha)?)/models/(?P<model>[^/:]+):generateContent$")
 
 
@@ -79,7 +80,7 @@ def rate_limited(retry_delay: str | None = "2s") -> Reply:
             "@type": "type.googleapis.com/google.rpc.QuotaFailure",
             "violations": [
                 {
-                    "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                    "quotaMetric": _FREE_TIER_METRIC,
                     "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
                 }
             ],
