@@ -8,7 +8,8 @@ import unicodedata
 import uuid
 
 _KEEP = re.compile(r"[^\w .()\[\]+,-]")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r" +")
+_WHITESPACE = frozenset("\t\n\r\f\v")
 _UNDERSCORES = re.compile(r"_{2,}")
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _MAX_EXTENSION = 10
@@ -19,7 +20,11 @@ def sanitise_filename(name: str, *, fallback_extension: str, max_chars: int = 20
     at most ``max_chars`` long (keeping a short extension), never empty."""
     base = re.split(r"[\\/]", name)[-1]
     base = unicodedata.normalize("NFKC", base)
-    base = "".join(ch for ch in base if not unicodedata.category(ch).startswith("C"))
+    base = "".join(
+        " " if ch in _WHITESPACE or unicodedata.category(ch) == "Zs" else ch
+        for ch in base
+        if ch in _WHITESPACE or not unicodedata.category(ch).startswith("C")
+    )
     base = _KEEP.sub("_", base)
     base = _UNDERSCORES.sub("_", _SPACES.sub(" ", base)).strip(" .")
     if len(base) > max_chars:
