@@ -1,0 +1,65 @@
+"""``fintract keys`` through the real entry point (a subprocess), on SQLite and PostgreSQL;
+a revoked key is refused by the gateway afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+from tests.integration.test_gateway_support import (  # noqa: F401 - fixtures
+    Gateway,
+    gateway_fixture,
+    stand_in_fixture,
+)
+
+
+async def fintract(database, *args: str) -> tuple[int, str, str]:
+    env = {**os.environ, "DATABASE_URL": database.url, "DATABASE_SCHEMA": database.schema}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "fintract.cli",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_keys_create_list_revoke(gateway: Gateway, database) -> None:
+    code, out, _ = await fintract(
+        database, "keys", "create", "--user", "ivan", "--name", "ci", "--scopes", "parse"
+    )
+    assert code == 0
+    lines = out.strip().splitlines()
+    key = lines[-1]
+    assert key.startswith("ft_") and key == key.strip() and " " not in key and len(key) > 40
+    assert key not in "\n".join(lines[:-1])
+    headers = {"Authorization": f"Bearer {key}"}
+    assert (
+        await gateway.client.get("/api/v1/parse/statements", headers=headers)
+    ).status_code == 200
+
+    code, out, _ = await fintract(database, "keys", "list", "--user", "ivan", "--json")
+    assert code == 0
+    listed = [json.loads(line) for line in out.splitlines()]
+    assert len(listed) == 1
+    entry = listed[0]
+    assert entry["user_id"] == "ivan" and entry["name"] == "ci" and entry["scopes"] == ["parse"]
+    assert entry["revoked_at"] is None and key not in out and key.startswith(entry["prefix"])
+
+    code, out, _ = await fintract(database, "keys", "list")
+    assert code == 0 and entry["key_id"] in out and key not in out
+
+    code, out, _ = await fintract(database, "keys", "revoke", entry["key_id"])
+    assert code == 0
+    refused = await gateway.client.get("/api/v1/parse/statements", headers=headers)
+    assert refused.status_code == 401
+    code, out, _ = await fintract(database, "keys", "list", "--user", "ivan", "--json")
+    assert json.loads(out.splitlines()[0])["revoked_at"] is not None
+    code, _, err = await fintract(database, "keys", "revoke", entry["key_id"])
+    assert code == 1 and "no active key" in err
