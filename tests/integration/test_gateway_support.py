@@ -12,9 +12,11 @@ every mapping runs over real gRPC.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,3 +286,51 @@ async def open_gateway(settings: GatewaySettings, db: Any) -> AsyncIterator[Gate
         async with httpx.AsyncClient(transport=transport, base_url="http://gw.test") as client:
             yield Gateway(client=client, store=KeyStore(engine), app=app)
     await engine.dispose()
+
+
+@asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """Run ``app`` under a real uvicorn server on a free port (lifespan included)."""
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(400):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def progress_job(
+    backend: StandInBackend, job_id: str, *, pages: int, result: dict[str, Any] | None
+) -> None:
+    """Move a stand-in job through processing, page by page, to completed (with ``result``)."""
+    from fintract.convert import dict_to_message
+
+    await asyncio.sleep(0.3)
+    job = backend.jobs.jobs[job_id]
+    job.status = jobs_pb2.JOB_STATUS_PROCESSING
+    job.pages_total = pages
+    for done in range(1, pages + 1):
+        await asyncio.sleep(0.3)
+        job.pages_done = done
+        job.updated_at.GetCurrentTime()
+    if result is None:
+        job.status = jobs_pb2.JOB_STATUS_FAILED
+        job.error.code, job.error.message = "extraction_failed", "page 1 could not be read"
+    else:
+        dict_to_message(result, getattr(job.result, result["document_type"]))
+        job.result.provenance.provider = "local"
+        job.status = jobs_pb2.JOB_STATUS_COMPLETED
+        job.completed_at.GetCurrentTime()
