@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 # Modules under fintract.commands, each with register(app). `up` belongs to the lead.
-COMMANDS: list[str] = ["keys", "db", "parse"]
+COMMANDS: list[str] = ["keys", "db", "parse", "up"]
 
 for _name in COMMANDS:
     import_module(f"fintract.commands.{_name}").register(app)
