@@ -1,0 +1,60 @@
+"""Settings of the payments service (environment variables in brackets)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+
+from services.common.ocr import MODEL_NAME
+from services.common.settings import CommonSettings
+
+DEFAULT_FREE_MODELS = (
+    f"{MODEL_NAME},gemma-3-27b-it,gemini-2.0-flash-exp,gemini-2.0-flash,gemini-1.5-flash,"
+    "gemini-1.5-pro"
+)
+
+
+class PaymentsSettings(CommonSettings):
+    """Knobs of ``python -m services.payments``."""
+
+    # Master switch: false → every parse answers ``service_disabled`` (the Redis key
+    # ``<namespace>:payments:disabled`` flips it at run time too).
+    enabled: bool = Field(True, validation_alias="PAYMENTS_ENABLED")
+    # Which provider reads screenshots: ``local`` (offline OCR). Gemini plugs in later.
+    provider: str = Field("local", validation_alias="PAYMENTS_PROVIDER")
+    # Model to use; empty = the provider's own (local: the OCR model). Must be in the free list.
+    model: str = Field("", validation_alias="PAYMENTS_MODEL")
+    free_models: str = Field(DEFAULT_FREE_MODELS, validation_alias="PAYMENTS_FREE_MODELS")
+    # Requests per UTC day that may run the extractor, for everyone together, and per API key
+    # (0 = no per-key limit). Counted in Redis; reset at midnight UTC.
+    daily_limit: int = Field(500, ge=0, validation_alias="PAYMENTS_DAILY_LIMIT")
+    daily_limit_per_key: int = Field(500, ge=0, validation_alias="PAYMENTS_DAILY_LIMIT_PER_KEY")
+    min_confidence_threshold: float = Field(
+        0.7, ge=0.0, le=1.0, validation_alias="PAYMENTS_MIN_CONFIDENCE"
+    )
+    # |payment date - match_date| above this many days → requires_review, date_mismatch.
+    match_date_window_days: int = Field(3, ge=0, validation_alias="PAYMENTS_MATCH_DATE_WINDOW_DAYS")
+    # Screenshots wider than this are downscaled before OCR (0 = never).
+    ocr_max_width: int = Field(720, ge=0, validation_alias="PAYMENTS_OCR_MAX_WIDTH")
+    # How long answers (by SHA-256) and perceptual hashes are remembered for duplicates.
+    dedupe_ttl_s: int = Field(30 * 86400, ge=1, validation_alias="PAYMENTS_DEDUPE_TTL_S")
+    # Largest Hamming distance (of 256 bits) at which two images count as the same picture.
+    phash_max_distance: int = Field(12, ge=0, le=64, validation_alias="PAYMENTS_PHASH_MAX_DISTANCE")
+    max_image_bytes: int = Field(
+        10 * 1024 * 1024, ge=1, validation_alias="PAYMENTS_MAX_IMAGE_BYTES"
+    )
+    # Load the OCR models at start-up instead of on the first request.
+    warm_up: bool = Field(True, validation_alias="PAYMENTS_WARM_UP")
+
+    @property
+    def free_model_list(self) -> frozenset[str]:
+        return frozenset(m.strip() for m in self.free_models.split(",") if m.strip())
+
+
+@lru_cache
+def payments_settings() -> PaymentsSettings:
+    return PaymentsSettings()
+
+
+__all__ = ["PaymentsSettings", "payments_settings"]
