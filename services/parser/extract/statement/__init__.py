@@ -1,24 +1,63 @@
-"""Bank-statement engine (issue 3). Until it lands: page text is read, nothing is claimed."""
+"""Bank-statement engine (issue 3): any layout, text or scanned, checked by its own arithmetic.
+
+:meth:`StatementExtractor.extract_page` reads one page into a :class:`~.model.PageOut`
+(serialised JSON: the table's columns and rows as printed, the lines around it);
+:meth:`StatementExtractor.assemble` joins the pages into the contract's result.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from typing import Literal
 
 from services.parser.extract.interface import Assembled, ExtractOptions
-from services.parser.extract.results import BankStatementResult, Provenance
+from services.parser.extract.results import Provenance
 from services.parser.extract.source import SourceDocument
+from services.parser.extract.statement.assemble import AssemblyNotes, assemble_pages
+from services.parser.extract.statement.layout import analyse_page
+from services.parser.extract.statement.model import PageOut
+from services.parser.extract.text.words import PageWords, image_words, page_words, turn_half
+
+__all__ = ["AssemblyNotes", "PageOut", "StatementExtractor", "read_page"]
+
+
+def read_page(source: SourceDocument, page_index: int) -> PageOut:
+    """One page's table and surrounding lines (OCR'd pages turned upright if needed)."""
+    words: PageWords
+    if source.is_image:
+        source.page(page_index)  # range check
+        words = image_words(source.content)
+    else:
+        words = page_words(source.page(page_index))
+    page = analyse_page(words, page_index)
+    if words.source == "ocr" and not page.header and words.words:
+        turned = analyse_page(turn_half(words), page_index)
+        if turned.layout_score > page.layout_score:
+            page = turned
+    return page
 
 
 class StatementExtractor:
-    document_type = "bank_statement"
+    document_type: Literal["bank_statement"] = "bank_statement"
 
-    def extract_page(self, source: SourceDocument, page_index: int, options: ExtractOptions) -> bytes:
-        words = source.page(page_index).get_text("words")
-        return json.dumps({"page": page_index, "words": len(words)}).encode()
+    def extract_page(
+        self, source: SourceDocument, page_index: int, options: ExtractOptions
+    ) -> bytes:
+        """Read one page; returns its :class:`PageOut` as JSON bytes."""
+        return read_page(source, page_index).model_dump_json().encode()
 
     def assemble(
         self, source: SourceDocument, pages: Sequence[bytes], options: ExtractOptions
     ) -> Assembled:
-        result = BankStatementResult(requires_review=True, review_reasons=["no_transactions_found"])
-        return Assembled(result=result, provenance=Provenance(source="text_layer"))
+        """Join the pages into the statement, run its checks and score it."""
+        parsed = [PageOut.model_validate_json(p) for p in pages]
+        result, notes = assemble_pages(parsed)
+        model = "fintract-local"
+        if notes.source in ("ocr", "mixed"):
+            from services.common.ocr import MODEL_NAME
+
+            model = MODEL_NAME
+        return Assembled(
+            result=result,
+            provenance=Provenance(provider="local", model=model, source=notes.source),
+        )

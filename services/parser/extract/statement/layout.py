@@ -1,0 +1,639 @@
+"""One page's words → its transaction table (columns, rows) and the lines around it.
+
+No templates: the table is found from header words (see :mod:`.synonyms`) and from what the
+values look like (lines that start with a date and carry amounts). Column boundaries come from
+word positions across all rows of the page: amounts are clustered by their right edges, text
+columns by the left edges of the header words.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from services.parser.extract.statement.model import ColumnOut, InfoLine, PageOut, RowOut
+from services.parser.extract.statement.synonyms import (
+    AMOUNT_ROLES,
+    NON_TRANSACTION,
+    Role,
+    header_phrases,
+    normalise,
+)
+from services.parser.extract.text.amounts import looks_like_amount, parse_amount
+from services.parser.extract.text.dates import is_date
+from services.parser.extract.text.lines import Line, group_lines
+from services.parser.extract.text.words import PageWords, Word
+
+__all__ = ["analyse_page", "classify_row_kind", "prepare_lines"]
+
+_PHRASES = header_phrases()
+_DRCR_WORD = re.compile(r"^\(?(dr|cr|db|d|c)\)?\.?$", re.IGNORECASE)
+_CURRENCY_WORD = re.compile(r"^(?:[₹$€£¥]|Rs\.?|INR|USD|EUR|GBP|SGD|[A-Z]{1,2}\$)$")
+_FOOTER = re.compile(
+    r"\bpage\s*\d+(\s*(of|/)\s*\d+)?\b|continued|contd|computer generated|end of statement"
+    r"|generated on|this is a system|does not require (a )?signature|\*\*\*",
+    re.IGNORECASE,
+)
+_UNIT_TOKENS = {"inr", "usd", "eur", "gbp", "sgd", "₹", "$", "€", "£", "rs", "in", "amt", "no"}
+
+
+# ----------------------------------------------------------------------------- words → tokens
+
+
+def _merge(a: Word, b: Word, sep: str = " ") -> Word:
+    return Word(
+        f"{a.text}{sep}{b.text}",
+        min(a.x0, b.x0),
+        min(a.y0, b.y0),
+        max(a.x1, b.x1),
+        max(a.y1, b.y1),
+        min(a.confidence, b.confidence),
+        a.group,
+    )
+
+
+def _is_amount(text: str) -> bool:
+    return looks_like_amount(text)
+
+
+def prepare_lines(words: Sequence[Word]) -> list[Line]:
+    """Lines with multi-word dates, ``Dr``/``Cr`` suffixes and currency prefixes joined."""
+    lines = group_lines(words)
+    for line in lines:
+        line.words = _join_tokens(line.words)
+    return lines
+
+
+def _join_tokens(words: list[Word]) -> list[Word]:
+    out: list[Word] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        h = max(w.height, 1.0)
+        # multi-word dates: "03 Jan 2025", "Jan 3, 2025", "03 Jan"
+        joined = False
+        for span in (3, 2):
+            if i + span <= len(words):
+                group = words[i : i + span]
+                gaps_ok = all(
+                    0 <= group[k + 1].x0 - group[k].x1 <= 0.9 * h for k in range(span - 1)
+                )
+                text = " ".join(g.text for g in group)
+                if gaps_ok and any(c.isalpha() for c in text) and is_date(text):
+                    merged = group[0]
+                    for g in group[1:]:
+                        merged = _merge(merged, g)
+                    out.append(merged)
+                    i += span
+                    joined = True
+                    break
+        if joined:
+            continue
+        # currency symbol word before an amount: "₹ 1,000.00"
+        if (
+            i + 1 < len(words)
+            and _CURRENCY_WORD.match(w.text)
+            and 0 <= words[i + 1].x0 - w.x1 <= 0.8 * h
+            and parse_amount(words[i + 1].text) is not None
+        ):
+            out.append(_merge(w, words[i + 1]))
+            i += 2
+            continue
+        # "1,000.00" "Dr" → "1,000.00 Dr" when the marker sits right after the amount
+        if (
+            out
+            and _DRCR_WORD.match(w.text)
+            and len(w.text.strip("().")) <= 2
+            and _is_amount(out[-1].text)
+            and parse_amount(out[-1].text) is not None
+            and parse_amount(out[-1].text).sign is None  # type: ignore[union-attr]
+            and 0 <= w.x0 - out[-1].x1 <= 1.2 * h
+        ):
+            marker = w.text.strip("().")
+            marker = {"d": "Dr", "c": "Cr", "db": "Dr"}.get(marker.lower(), marker)
+            out[-1] = _merge(out[-1], Word(marker, w.x0, w.y0, w.x1, w.y1, w.confidence))
+            i += 1
+            continue
+        out.append(w)
+        i += 1
+    return out
+
+
+def _kind(word: Word) -> str:
+    if _is_amount(word.text):
+        return "amount"
+    if is_date(word.text):
+        return "date"
+    return "text"
+
+
+# ----------------------------------------------------------------------------------- header
+
+
+@dataclass
+class _Header:
+    columns: list[ColumnOut]
+    score: float
+    y1: float
+
+
+def _match_header(words: Sequence[Word]) -> _Header | None:
+    tokens: list[tuple[str, int]] = []
+    for index, w in enumerate(words):
+        for part in normalise(w.text).split():
+            tokens.append((part, index))
+    if not tokens:
+        return None
+    found: list[tuple[Role, float, float]] = []
+    matched = 0
+    unit = 0
+    i = 0
+    while i < len(tokens):
+        for phrase, role in _PHRASES:
+            n = len(phrase)
+            if tuple(t for t, _ in tokens[i : i + n]) == phrase:
+                idx = {k for _, k in tokens[i : i + n]}
+                # a phrase must not jump across a column gap
+                span = [words[k] for k in sorted(idx)]
+                if any(
+                    b.x0 - a.x1 > 1.5 * max(a.height, 1.0)
+                    for a, b in zip(span, span[1:], strict=False)
+                ):
+                    continue
+                found.append((role, min(w.x0 for w in span), max(w.x1 for w in span)))
+                matched += n
+                i += n
+                break
+        else:
+            if tokens[i][0] in _UNIT_TOKENS:
+                unit += 1
+            i += 1
+    roles = {r for r, _, _ in found}
+    if len(roles) < 3 or not roles & AMOUNT_ROLES or not roles & {"date", "description"}:
+        return None
+    coverage = (matched + unit) / len(tokens)
+    if coverage < 0.7:
+        return None
+    columns: list[ColumnOut] = []
+    seen: set[str] = set()
+    for role, x0, x1 in sorted(found, key=lambda f: f[1]):
+        name: str = role
+        if name in seen:
+            if name == "date":
+                name = "value_date"
+            elif name in ("debit", "credit", "amount") and "balance" not in seen:
+                name = "balance"
+            else:
+                continue
+        seen.add(name)
+        columns.append(ColumnOut(role=name, x0=x0, x1=x1))
+    return _Header(columns=columns, score=len(roles) + coverage, y1=max(w.y1 for w in words))
+
+
+def _stack(top: Line, below: Line) -> list[Word]:
+    """Two header lines as one: words of the lower line joined under the upper words."""
+    out = list(top.words)
+    for w in below.words:
+        best = -1
+        for k, t in enumerate(out):
+            if min(t.x1, w.x1) - max(t.x0, w.x0) > 0:
+                best = k
+                break
+        if best >= 0:
+            t = out[best]
+            out[best] = Word(f"{t.text} {w.text}", min(t.x0, w.x0), t.y0, max(t.x1, w.x1), w.y1)
+        else:
+            out.append(w)
+    out.sort(key=lambda w: w.x0)
+    return out
+
+
+def _is_data(line: Line) -> bool:
+    return any(_kind(w) != "text" for w in line.words)
+
+
+def _find_headers(lines: Sequence[Line]) -> list[tuple[int, int, _Header]]:
+    """(first line, last line, header) of every header on the page."""
+    found: list[tuple[int, int, _Header]] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _is_data(line) and sum(_kind(w) == "amount" for w in line.words) > 0:
+            i += 1
+            continue
+        best = _match_header(line.words)
+        last = i
+        if i + 1 < len(lines):
+            below = lines[i + 1]
+            close = below.y0 - line.y1 < 1.2 * max(line.height, 1.0)
+            if close and not _is_data(below):
+                stacked = _match_header(_stack(line, below))
+                if stacked and (best is None or stacked.score > best.score + 0.05):
+                    best, last = stacked, i + 1
+        if best is not None:
+            found.append((i, last, best))
+            i = last + 1
+        else:
+            i += 1
+    return found
+
+
+# ---------------------------------------------------------------------------------- columns
+
+
+@dataclass
+class _Cluster:
+    right: list[float] = field(default_factory=list)
+    left: list[float] = field(default_factory=list)
+
+    @property
+    def x1(self) -> float:
+        return statistics.median(self.right)
+
+    @property
+    def x0(self) -> float:
+        return min(self.left)
+
+
+def _amount_clusters(lines: Sequence[Line]) -> list[_Cluster]:
+    edges = sorted((w.x1, w.x0) for line in lines for w in line.words if _kind(w) == "amount")
+    clusters: list[_Cluster] = []
+    for x1, x0 in edges:
+        if clusters and x1 - clusters[-1].right[-1] <= 12:
+            clusters[-1].right.append(x1)
+            clusters[-1].left.append(x0)
+        else:
+            clusters.append(_Cluster([x1], [x0]))
+    return clusters
+
+
+def _span_distance(a0: float, a1: float, b0: float, b1: float) -> float:
+    if min(a1, b1) - max(a0, b0) >= 0:
+        return 0.0
+    return min(abs(a0 - b1), abs(b0 - a1))
+
+
+def _cost(cl: _Cluster, head: ColumnOut) -> float:
+    return _span_distance(cl.x0, cl.x1, head.x0, head.x1) + 0.1 * abs(cl.x1 - head.x1)
+
+
+def _assign_clusters(clusters: list[_Cluster], columns: list[ColumnOut]) -> list[ColumnOut]:
+    """Give each amount cluster the amount role of the header above it.
+
+    The well-filled clusters are matched to the headers in left-to-right order at the least
+    total distance (two columns never share a header); stray values join the nearest header.
+    """
+    heads = sorted((c for c in columns if c.role in AMOUNT_ROLES), key=lambda c: c.x0)
+    if not heads:
+        return []
+    biggest = max(len(c.right) for c in clusters)
+    main = [c for c in clusters if len(c.right) >= max(2, 0.2 * biggest)] or clusters
+    main = main[: len(heads)] if len(main) > len(heads) else main
+    # order-preserving assignment: best[i][j] = least cost of main[:i] using heads[:j]
+    inf = float("inf")
+    n, m = len(main), len(heads)
+    best = [[inf] * (m + 1) for _ in range(n + 1)]
+    choice: dict[tuple[int, int], bool] = {}
+    for j in range(m + 1):
+        best[0][j] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            skip = best[i][j - 1]
+            take = best[i - 1][j - 1] + _cost(main[i - 1], heads[j - 1])
+            best[i][j] = min(skip, take)
+            choice[(i, j)] = take <= skip
+    pairs: list[tuple[_Cluster, ColumnOut]] = []
+    i, j = n, m
+    while i > 0 and j > 0:
+        if choice[(i, j)]:
+            pairs.append((main[i - 1], heads[j - 1]))
+            i, j = i - 1, j - 1
+        else:
+            j -= 1
+    main_ids = {id(c) for c in main}
+    for cl in clusters:
+        if id(cl) not in main_ids:
+            pairs.append((cl, min(heads, key=lambda h: _cost(cl, h))))
+    out = [
+        ColumnOut(role=head.role, x0=cl.x0, x1=cl.x1, certain=head.certain) for cl, head in pairs
+    ]
+    # header columns with no values on this page keep their header span
+    taken = {c.role for c in out}
+    for head in heads:
+        if head.role not in taken:
+            out.append(ColumnOut(role=head.role, x0=head.x0, x1=head.x1, certain=head.certain))
+    return sorted(out, key=lambda c: c.x1)
+
+
+def _infer_columns(lines: Sequence[Line]) -> list[ColumnOut]:
+    """Columns of a table without a header, from dated lines that carry amounts."""
+    dated = [
+        ln
+        for ln in lines
+        if ln.words and _kind(ln.words[0]) == "date" and any(_kind(w) == "amount" for w in ln.words)
+    ]
+    if len(dated) < 2:
+        return []
+    clusters = [c for c in _amount_clusters(dated) if len(c.right) >= max(2, len(dated) // 10)]
+    if not clusters:
+        return []
+    first = min(ln.words[0].x0 for ln in dated)
+    date_right = statistics.median(ln.words[0].x1 for ln in dated)
+    cols = [ColumnOut(role="date", x0=first, x1=date_right, certain=False)]
+    second_dates = [
+        ln.words[1] for ln in dated if len(ln.words) > 1 and _kind(ln.words[1]) == "date"
+    ]
+    desc_x0 = date_right + 2
+    if len(second_dates) >= 0.6 * len(dated):
+        vx0 = min(w.x0 for w in second_dates)
+        vx1 = statistics.median(w.x1 for w in second_dates)
+        cols.append(ColumnOut(role="value_date", x0=vx0, x1=vx1, certain=False))
+        desc_x0 = vx1 + 2
+    cols.append(ColumnOut(role="description", x0=desc_x0, x1=clusters[0].x0 - 2, certain=False))
+    with_balance = len(clusters) >= 2 and len(clusters[-1].right) >= 0.7 * len(dated)
+    roles: list[str]
+    if len(clusters) == 1:
+        roles = ["amount"]
+    elif len(clusters) == 2:
+        roles = ["amount", "balance"] if with_balance else ["debit", "credit"]
+    else:
+        roles = ["debit", "credit", "balance"] + ["other"] * (len(clusters) - 3)
+        if not with_balance:
+            roles = ["debit", "credit"] + ["other"] * (len(clusters) - 2)
+    for cl, role in zip(clusters, roles, strict=False):
+        cols.append(ColumnOut(role=role, x0=cl.x0, x1=cl.x1, certain=False))
+    return cols
+
+
+# -------------------------------------------------------------------------------------- rows
+
+
+def classify_row_kind(description: str) -> str:
+    """``opening`` / ``closing`` / ``total`` for the rows that are not transactions."""
+    text = normalise(description)
+    if not text:
+        return "txn"
+    for kind in ("opening", "closing"):
+        for phrase in NON_TRANSACTION[kind]:
+            if text == phrase or (len(phrase) > 3 and text.startswith(phrase)):
+                return kind
+            if len(phrase) > 6 and phrase in text and len(text) <= len(phrase) + 12:
+                return kind
+    for phrase in NON_TRANSACTION["total"]:
+        if text == phrase or text.startswith(phrase + " ") or text.startswith(phrase):
+            if len(text) <= len(phrase) + 24:
+                return "total"
+    return "txn"
+
+
+@dataclass
+class _Table:
+    columns: list[ColumnOut]
+    amount_cols: list[ColumnOut]
+    text_cols: list[ColumnOut]
+
+    def amount_role(self, w: Word) -> str | None:
+        best: tuple[float, str] | None = None
+        for col in self.amount_cols:
+            d = min(abs(w.x1 - col.x1), _span_distance(w.x0, w.x1, col.x0, col.x1) + 4)
+            if best is None or d < best[0]:
+                best = (d, col.role)
+        if best is None or best[0] > 40:
+            return None
+        return best[1]
+
+    def text_role(self, w: Word) -> str:
+        role = self.text_cols[0].role if self.text_cols else "description"
+        for col in self.text_cols:
+            slack = (
+                max(12.0, 0.6 * (col.x1 - col.x0)) if col.role in ("date", "value_date") else 12.0
+            )
+            if col.x0 - slack <= w.x0:
+                role = col.role
+        return role
+
+    @property
+    def text_right(self) -> float:
+        """Where amounts begin: text beyond this is not a wrapped description."""
+        return min((c.x0 for c in self.amount_cols), default=1e9)
+
+
+def _table_for(columns: list[ColumnOut], lines: Sequence[Line]) -> _Table:
+    header_amounts = [c for c in columns if c.role in AMOUNT_ROLES]
+    clusters = _amount_clusters(lines)
+    amount_cols = _assign_clusters(clusters, columns) if clusters else header_amounts
+    if not amount_cols:
+        amount_cols = header_amounts
+    text_cols = sorted((c for c in columns if c.role not in AMOUNT_ROLES), key=lambda c: c.x0)
+    return _Table(columns=columns, amount_cols=amount_cols, text_cols=text_cols)
+
+
+@dataclass
+class _RowBuild:
+    row: RowOut
+    texts: dict[str, list[str]] = field(default_factory=dict)
+    last_y: float = 0.0
+    has_amount: bool = False
+
+
+def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
+    """Words of a line by role; ``True`` when the line starts with a date."""
+    cells: dict[str, list[Word]] = {}
+    starts_dated = False
+    for pos, w in enumerate(line.words):
+        kind = _kind(w)
+        role: str | None = None
+        if kind == "amount":
+            role = table.amount_role(w)
+            if role is None:
+                role = table.text_role(w)
+                if role in ("date", "value_date"):
+                    role = "description"
+        elif kind == "date":
+            role = table.text_role(w)
+            if role not in ("date", "value_date"):
+                has_date_col = any(c.role == "date" for c in table.text_cols)
+                role = "date" if pos == 0 and not has_date_col else role
+                if role not in ("date", "value_date"):
+                    role = "description" if role not in ("reference", "other") else role
+            if role == "date" and "date" in cells:
+                role = "value_date" if "value_date" not in cells else "description"
+        else:
+            if w.x0 >= table.text_right - 2 and _DRCR_WORD.match(w.text):
+                role = "type"
+            else:
+                role = table.text_role(w)
+                if role in ("date", "value_date"):
+                    role = "description"
+                if role == "type" and not _DRCR_WORD.match(w.text):
+                    role = "description"
+        cells.setdefault(role, []).append(w)
+        if role == "date" and pos == 0:
+            starts_dated = True
+    if "date" in cells and not starts_dated:
+        first = line.words[0]
+        starts_dated = cells["date"][0] is first or _kind(first) == "date"
+    return cells, "date" in cells
+
+
+def analyse_page(pw: PageWords, index: int) -> PageOut:
+    """Find the transaction table of a page and read its rows as printed."""
+    lines = prepare_lines(pw.words)
+    out = PageOut(
+        index=index,
+        source=pw.source,
+        width=pw.width,
+        height=pw.height,
+        rotation=pw.rotation,
+        skew=pw.skew,
+        ocr_confidence=pw.ocr_confidence,
+    )
+    if not lines:
+        return out
+    headers = _find_headers(lines)
+    header_lines: set[int] = set()
+    for first, last, _ in headers:
+        header_lines.update(range(first, last + 1))
+    if headers:
+        columns = headers[0][2].columns
+        start = headers[0][1] + 1
+        out.header = True
+    else:
+        columns = _infer_columns(lines)
+        start = 0
+    if not columns:
+        out.info = [_info(ln) for ln in lines]
+        return out
+    data_lines = [ln for k, ln in enumerate(lines) if k >= start and k not in header_lines]
+    table = _table_for(columns, [ln for ln in data_lines if _is_data(ln)])
+    out.columns = table.text_cols + table.amount_cols
+    heights = [ln.height for ln in data_lines] or [10.0]
+    line_h = statistics.median(heights) or 10.0
+
+    rows: list[_RowBuild] = []
+    current: _RowBuild | None = None
+    lead: list[str] = []
+    prev_y: float | None = None
+    desc_col = next((c for c in table.text_cols if c.role == "description"), None)
+    desc_x0 = (desc_col.x0 - 15) if desc_col else 0.0
+    for k, line in enumerate(lines):
+        if k < start or k in header_lines:
+            if k < start:
+                out.info.append(_info(line))
+            continue
+        cells, dated = _cells(line, table)
+        has_amount = any(r in cells for r in AMOUNT_ROLES)
+        text_words = [w for r in ("description", "reference") for w in cells.get(r, [])]
+        near = prev_y is not None and line.cy - prev_y <= max(2.2 * line_h, 1.0)
+        footer = bool(_FOOTER.search(line.text)) and not dated and not has_amount
+        if dated and (has_amount or _row_has_text(cells)):
+            current = _new_row(cells, line)
+            rows.append(current)
+            prev_y = line.cy
+            continue
+        if has_amount and not footer:
+            desc_text = " ".join(w.text for w in text_words)
+            if current is not None and not current.has_amount and near:
+                _add(current, cells, line)
+                prev_y = line.cy
+                continue
+            if desc_text and (current is not None or rows):
+                # a row printed without its date: the date of the row above applies
+                build = _new_row(cells, line)
+                build.row.dated = False
+                if current is not None:
+                    build.row.date = current.row.date
+                    build.row.value_date = current.row.value_date
+                current = build
+                rows.append(current)
+                prev_y = line.cy
+                continue
+            if desc_text and classify_row_kind(desc_text) != "txn":
+                current = _new_row(cells, line)
+                current.row.dated = False
+                rows.append(current)
+                prev_y = line.cy
+                continue
+            out.info.append(_info(line))
+            continue
+        # text only: a wrapped description, or something around the table
+        inside = all(w.x0 >= desc_x0 and w.x1 <= table.text_right + 2 for w in line.words)
+        if not footer and inside and text_words:
+            if current is not None and near:
+                _add(current, cells, line)
+                prev_y = line.cy
+                continue
+            if (
+                current is None
+                and not rows
+                and not out.info[start:]
+                and line.cy - (_header_bottom(headers) or line.cy) <= 3 * line_h
+            ):
+                lead.append(" ".join(w.text for w in line.words))
+                prev_y = line.cy
+                continue
+        out.info.append(_info(line))
+        if current is not None and not near:
+            current = None
+    out.lead = " ".join(lead)
+    for build in rows:
+        _finish(build)
+        out.rows.append(build.row)
+    out.layout_score = float(len([r for r in out.rows if r.kind == "txn"])) + (
+        5.0 if out.header else 0.0
+    )
+    return out
+
+
+def _header_bottom(headers: list[tuple[int, int, _Header]]) -> float | None:
+    return headers[0][2].y1 if headers else None
+
+
+def _row_has_text(cells: dict[str, list[Word]]) -> bool:
+    return bool(cells.get("description"))
+
+
+def _new_row(cells: dict[str, list[Word]], line: Line) -> _RowBuild:
+    build = _RowBuild(row=RowOut(y=line.cy), last_y=line.cy)
+    _add(build, cells, line)
+    return build
+
+
+def _add(build: _RowBuild, cells: dict[str, list[Word]], line: Line) -> None:
+    row = build.row
+    for role, words in cells.items():
+        text = " ".join(w.text for w in words)
+        conf = min(w.confidence for w in words)
+        if role in AMOUNT_ROLES or role in ("date", "value_date", "type"):
+            if getattr(row, role) is None:
+                setattr(row, role, text)
+                row.confidence[role] = conf
+                if role in AMOUNT_ROLES:
+                    build.has_amount = True
+            elif role in ("date", "value_date"):
+                build.texts.setdefault("description", []).append(text)
+        else:
+            build.texts.setdefault(role, []).append(text)
+            row.confidence[role] = min(row.confidence.get(role, 1.0), conf)
+    build.last_y = line.cy
+
+
+def _finish(build: _RowBuild) -> None:
+    row = build.row
+    row.description = " ".join(" ".join(build.texts.get("description", [])).split())
+    ref = " ".join(build.texts.get("reference", [])).strip()
+    row.reference = ref or None
+    kind = classify_row_kind(row.description)
+    if kind != "txn":
+        row.kind = kind  # type: ignore[assignment]
+
+
+def _info(line: Line) -> InfoLine:
+    return InfoLine(
+        words=[
+            (w.text, round(w.x0, 2), round(w.y0, 2), round(w.x1, 2), round(w.y1, 2))
+            for w in line.words
+        ]
+    )
