@@ -69,6 +69,8 @@ def _type_of(text: str) -> str | None:
     t = norm(text).strip(" :.*").replace("  ", " ")
     t = t.strip("()")
     for kind, pattern in COLUMN_LABELS:
+        if pattern.fullmatch(t):
+            return kind
         m = pattern.match(t)
         if m and m.end() >= len(t) - 1:
             return kind
@@ -233,8 +235,9 @@ def _read_rows(
     items: list[Item] = []
     desc_cols = [c for c in cols if c.kind == "description"]
     money_cols = [c for c in cols if c.kind in _NUMERIC_KINDS or c.kind == "gross"]
-    first_num_x = min((c.x0 for c in money_cols), default=1e9)
     desc_x0 = min((c.x0 for c in desc_cols), default=0.0) - 30
+    right_of_desc = [c.x0 for c in money_cols if c.x0 > desc_x0 + 30]
+    first_num_x = min(right_of_desc, default=1e9)
     amount_col = next((c for c in cols if c.kind == "amount"), None)
     page = lines[start].page if start < len(lines) else 0
     last_y = lines[start - 1].y1 if start > 0 else 0.0
@@ -255,17 +258,12 @@ def _read_rows(
         values: dict[str, Token] = {}
         desc: list[str] = []
         for tok in toks:
-            if (
-                tok.kind == "text"
-                or tok.cx < first_num_x - 5
-                or (
-                    tok.kind == "number" and desc_cols and tok.x1 < first_num_x and tok.x0 > desc_x0
-                )
-            ):
-                if tok.kind == "text" and tok.x0 >= first_num_x - 5:
-                    continue  # units ("Stk") and codes in numeric columns
+            in_desc = desc_x0 <= tok.x0 and tok.cx < first_num_x - 5
+            if in_desc:
                 desc.append(tok.text)
                 continue
+            if tok.kind == "text":
+                continue  # units ("Stk"), codes and notes outside the description column
             col = _assign(tok, money_cols)
             if col is None:
                 desc.append(tok.text)
