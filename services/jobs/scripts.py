@@ -5,7 +5,8 @@ Keys (``<ns>`` is the deployment's namespace):
 - ``<ns>:job:<id>``             hash: the job (status, counters, timestamps in ms, result bytes)
 - ``<ns>:job:<id>:pages``       hash: page index → the extractor's page result (until terminal)
 - ``<ns>:job:<id>:assembling``  string: the page index whose RecordPage call was ``last``
-- ``<ns>:job:<id>:events``      pub/sub channel: one message per change (WatchJob)
+- ``<ns>:job:<id>:events``      pub/sub channel: one message per change (WatchJob), the
+                                state after it: ``<status>|<pages_done>|<pages_total>|<ms>``
 - ``<ns>:jobs:<user>:<type>``           sorted set of job ids by creation time (listing)
 - ``<ns>:jobs:<user>:<type>:<status>``  the same, per status (status filter)
 - ``<ns>:jobs:seq``             counter: creation order (listing score)
@@ -62,7 +63,9 @@ if f[3] and f[3] ~= '' then
     if tonumber(c[1]) + tonumber(c[2]) == tonumber(c[3]) then batch_finished = 1 end
   end
 end
-redis.call('PUBLISH', job .. ':events', to)
+local p = redis.call('HMGET', job, 'pages_done', 'pages_total')
+local event = to .. '|' .. (p[1] or 0) .. '|' .. (p[2] or 0) .. '|' .. now
+redis.call('PUBLISH', job .. ':events', event)
 return {'ok', cur, batch_finished}
 """
 
@@ -83,7 +86,8 @@ local added = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
 local done = redis.call('HLEN', KEYS[2])
 if added == 1 then
   redis.call('HSET', KEYS[1], 'pages_done', done, 'updated_ms', ARGV[3])
-  redis.call('PUBLISH', KEYS[1] .. ':events', 'page')
+  local event = 'processing|' .. done .. '|' .. total .. '|' .. ARGV[3]
+  redis.call('PUBLISH', KEYS[1] .. ':events', event)
 end
 local last = 0
 if done == total then

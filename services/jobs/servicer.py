@@ -375,17 +375,29 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):  # type: ignore[misc]
         pubsub = self.redis.pubsub()
         await pubsub.subscribe(self.registry.events_channel(request.job_id))
         try:
-            # Subscribed before the first read: no change can slip between the two.
+            # Subscribed before the first read, so no change slips between the two; events
+            # that the first read already includes are skipped (states only move forward).
             job = await self._owned_job(request.user_id, request.job_id)
             yield jobs_pb2.WatchJobResponse(job=job)
             while STATUS_NAMES[job.status] not in TERMINAL:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
                 if message is None:
                     continue
-                latest = await self._owned_job(request.user_id, request.job_id)
-                if latest != job:
-                    job = latest
-                    yield jobs_pb2.WatchJobResponse(job=job)
+                status, done, total, changed_ms = message["data"].decode().split("|")
+                if _progress(status, int(done)) <= _progress(
+                    STATUS_NAMES[job.status], job.pages_done
+                ):
+                    continue
+                if status in TERMINAL:  # the result or error comes with the full read
+                    job = await self._owned_job(request.user_id, request.job_id)
+                else:
+                    update = jobs_pb2.Job()
+                    update.CopyFrom(job)
+                    update.status = STATUS_BY_NAME[status]
+                    update.pages_done, update.pages_total = int(done), int(total)
+                    update.updated_at.FromMilliseconds(int(changed_ms))
+                    job = update
+                yield jobs_pb2.WatchJobResponse(job=job)
         finally:
             await pubsub.unsubscribe()
             await pubsub.aclose()
@@ -435,6 +447,14 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):  # type: ignore[misc]
             job = await self._finish(transition)
             _log.info("job_failed", error_code=code)
         return jobs_pb2.FailJobResponse(job=job)
+
+
+_RANK = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
+
+
+def _progress(status: str, pages_done: int) -> tuple[int, int]:
+    """Every real change strictly increases this pair."""
+    return _RANK[status], pages_done
 
 
 __all__ = ["JobsServicer"]
