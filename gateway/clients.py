@@ -41,9 +41,13 @@ class GrpcClients:
             "parser": settings.parser_addr,
             "payments": settings.payments_addr,
         }
+        # An address may list several replicas ("host:a,host:b"); routers that spread calls
+        # open their own channels, the shared one (and health) uses the first.
         return cls(
             {
-                name: grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+                name: grpc.aio.insecure_channel(
+                    address.split(",")[0].strip(), options=CHANNEL_OPTIONS
+                )
                 for name, address in addresses.items()
             }
         )

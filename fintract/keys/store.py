@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from fintract.keys.tables import api_keys
 
@@ -162,14 +162,18 @@ class KeyStore:
         return VerifiedKey(key_id=row.key_id, user_id=row.user_id, scopes=tuple(row.scopes.split()))
 
     async def touch(self, used: dict[str, datetime]) -> None:
-        """Record last use times, ``{key_id: when}`` (one statement per key)."""
-        if not used:
-            return
-        async with self.engine.begin() as conn:
-            for key_id, when in used.items():
-                await conn.execute(
-                    update(api_keys).where(api_keys.c.key_id == key_id).values(last_used_at=when)
-                )
+        """Record last use times, ``{key_id: when}``."""
+        if used:
+            async with self.engine.begin() as conn:
+                await touch_keys(conn, used)
+
+
+async def touch_keys(conn: AsyncConnection, used: dict[str, datetime]) -> None:
+    """``last_used_at`` for each ``{key_id: when}`` inside the caller's transaction."""
+    for key_id, when in sorted(used.items()):
+        await conn.execute(
+            update(api_keys).where(api_keys.c.key_id == key_id).values(last_used_at=when)
+        )
 
 
 __all__ = [
@@ -180,4 +184,5 @@ __all__ = [
     "VerifiedKey",
     "generate_key",
     "hash_key",
+    "touch_keys",
 ]

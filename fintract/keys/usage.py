@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fintract.keys.store import KeyStore
+from fintract.keys.store import touch_keys
 from fintract.keys.tables import api_logs
 
 _log = logging.getLogger("fintract.keys.usage")
@@ -51,7 +51,6 @@ class UsageRecorder:
         record_key_use: bool = True,
     ) -> None:
         self.engine = engine
-        self.store = KeyStore(engine)
         self.interval = interval
         self.batch_size = batch_size
         self.record_key_use = record_key_use
@@ -60,6 +59,7 @@ class UsageRecorder:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._stopping = False
 
     def record(self, entry: ApiLogEntry) -> None:
         """Queue one request (never blocks, never raises)."""
@@ -74,19 +74,22 @@ class UsageRecorder:
             self._task = asyncio.create_task(self._run(), name="usage-recorder")
 
     async def stop(self) -> None:
-        """Stop the background task and write what is still buffered."""
+        """Stop the background task (letting a flush in progress finish) and write what is
+        still buffered."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping = True
+            self._wake.set()
+            await self._task
             self._task = None
         await self.flush()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.flush()
             except Exception:  # noqa: BLE001 - keep the rows, try again next round
@@ -102,8 +105,10 @@ class UsageRecorder:
             self._rows.clear()
             self._used.clear()
             try:
-                if rows:
-                    async with self.engine.begin() as conn:
+                # One transaction: either every row and key use is written or none is, so
+                # putting them back for the next round never duplicates a row.
+                async with self.engine.begin() as conn:
+                    if rows:
                         await conn.execute(
                             insert(api_logs),
                             [
@@ -120,7 +125,7 @@ class UsageRecorder:
                                 for r in rows
                             ],
                         )
-                await self.store.touch(used)
+                    await touch_keys(conn, used)
             except BaseException:
                 self._rows.extendleft(reversed(rows))
                 for key_id, when in used.items():
