@@ -42,7 +42,7 @@ async def start(settings: IngestSettings, *, address: str | None = None) -> Grpc
         await store.close()
         await engine.dispose()
         raise
-    service.on_stopped.extend([store.close, engine.dispose])
+    service.on_stopped.extend([servicer.drain, store.close, engine.dispose])
     return service
 
 

@@ -107,6 +107,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._settings = settings
         self._repository = repository
         self._store = store
+        self._inflight: set[asyncio.Future[tuple[DocumentRecord, bool]]] = set()
         self._limits = Limits(
             max_pages=settings.max_pages,
             max_image_width=settings.max_image_width,
@@ -131,6 +132,10 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             data=data,
             password=metadata.password if metadata.HasField("password") else None,
         )
+        declared = metadata.declared_content_type.split(";")[0].strip().lower()
+        if declared and declared != record.content_type:
+            # Informational only: the bytes decide the type.
+            _log.info("declared_type_differs", declared=declared[:64], sniffed=record.content_type)
         return ingest_pb2.UploadResponse(document=to_proto(record), duplicate=duplicate)
 
     async def ingest(
@@ -169,7 +174,24 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             storage_key=storage_key(self._settings.namespace, user_id, file_id),
             created_at=datetime.now(UTC),
         )
-        await self._store.put(record.storage_key, inspected.content, content_type=kind.content_type)
+        # Shielded: a caller that goes away mid-write leaves either everything or nothing.
+        task = asyncio.ensure_future(self._commit(record, inspected))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(task)
+
+    async def drain(self) -> None:
+        """Wait for writes whose callers went away (called at shutdown, before closing)."""
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    async def _commit(
+        self, record: DocumentRecord, inspected: Inspected
+    ) -> tuple[DocumentRecord, bool]:
+        """Write the blob, then the row; remove the blob again if the row is not written."""
+        await self._store.put(
+            record.storage_key, inspected.content, content_type=record.content_type
+        )
         try:
             stored, created = await self._repository.insert(record)
         except BaseException:
@@ -177,11 +199,12 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             raise
         if not created:  # the same bytes won a concurrent race
             await self._discard(record.storage_key)
+            _log.info("document_duplicate", doc_id=stored.doc_id, user_id=stored.user_id)
             return stored, True
         _log.info(
             "document_stored",
             doc_id=stored.doc_id,
-            user_id=user_id,
+            user_id=stored.user_id,
             content_type=stored.content_type,
             size=stored.size,
             pages=stored.pages,
@@ -192,7 +215,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
 
     async def _discard(self, key: str) -> None:
         try:
-            await asyncio.shield(self._store.delete(key))
+            await self._store.delete(key)
         except Exception:  # noqa: BLE001 - the original failure matters more
             _log.exception("blob_cleanup_failed", storage_key=key)
 
