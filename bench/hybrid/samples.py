@@ -3,8 +3,9 @@
 - Statement pages: one-page PDFs with a text layer, 10–14 rows each; on a share of pages
   one row's description wraps so that its amounts sit on the second line (the layout that
   defeats a line-at-a-time reader, so the local answer fails ``balance_continuity``).
-- Payment screenshots: UPI receipts drawn with Pillow; a share are "hard" (low contrast,
-  blurred, JPEG-recompressed), which lowers OCR confidence.
+- Payment screenshots: UPI receipts drawn with Pillow; a share are "hard": either degraded
+  (a forwarded thumbnail: downscaled, blurred, JPEG-recompressed) or in a layout the local
+  reader does not know (``INR`` amounts, ``Ref No`` instead of a transaction id).
 
 The local readers here are deliberately simple (they know this benchmark's layout): the
 benchmark measures routing — how much is escalated and the time that adds — not accuracy.
