@@ -1,0 +1,3 @@
+from services.parser.server import main
+
+main()

@@ -1,0 +1,104 @@
+"""ParserService: synchronous parses of small documents for internal callers."""
+
+from __future__ import annotations
+
+import grpc
+
+from fintract.api.parser.v1 import parser_pb2, parser_pb2_grpc
+from services.common.errors import (
+    CorruptFile,
+    EmptyFile,
+    EncryptedPdf,
+    ExtractionError,
+    InputError,
+    TooManyPages,
+    UnsupportedFileType,
+)
+from services.parser.convert import KIND_BY_TYPE, to_parse_result
+from services.parser.extract import (
+    Assembled,
+    DocumentUnreadable,
+    ExtractError,
+    ExtractOptions,
+    PasswordRequired,
+    SourceDocument,
+    extractor_for,
+)
+from services.parser.settings import ParserSettings
+from services.parser.sources import Extraction
+
+_MAGIC = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def sniff(content: bytes) -> str:
+    """The content type from the magic bytes (the filename is not trusted)."""
+    head = content[:1024]
+    for magic, content_type in _MAGIC:
+        if head.startswith(magic) or (magic == b"%PDF-" and magic in head):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    raise UnsupportedFileType("content is not a PDF, PNG, JPEG, GIF or WEBP")
+
+
+class ParserServicer(parser_pb2_grpc.ParserServiceServicer):  # type: ignore[misc]
+    """Implements fintract.api.parser.v1.ParserService."""
+
+    def __init__(self, *, settings: ParserSettings, extraction: Extraction) -> None:
+        self.settings = settings
+        self.extraction = extraction
+
+    async def ParseDocument(
+        self, request: parser_pb2.ParseDocumentRequest, context: grpc.aio.ServicerContext
+    ) -> parser_pb2.ParseDocumentResponse:
+        kind = KIND_BY_TYPE.get(request.document_type)
+        if kind is None:
+            raise InputError("document_type must be bank_statement or invoice")
+        if not request.content:
+            raise EmptyFile("the document is empty")
+        if len(request.content) > self.settings.sync_max_bytes:
+            raise TooManyPages("the document is too large for a synchronous parse; submit a job")
+        source = SourceDocument(
+            content=request.content,
+            content_type=sniff(request.content),
+            password=request.password if request.HasField("password") else None,
+        )
+        options = ExtractOptions(
+            provider=request.provider or self.settings.default_provider,
+            use_embedded_xml=(
+                request.use_embedded_xml if request.HasField("use_embedded_xml") else True
+            ),
+        )
+        extractor = extractor_for(kind)
+        limit = self.settings.sync_max_pages
+
+        def parse() -> tuple[Assembled, int]:
+            try:
+                count = source.page_count
+                if count > limit:
+                    raise TooManyPages(
+                        f"{count} pages; synchronous parses take at most {limit}, submit a job"
+                    )
+                pages = [extractor.extract_page(source, i, options) for i in range(count)]
+                return extractor.assemble(source, pages, options), count
+            finally:
+                source.close()
+
+        try:
+            assembled, count = await self.extraction.run(parse)
+        except PasswordRequired as exc:
+            raise EncryptedPdf(str(exc)) from exc
+        except DocumentUnreadable as exc:
+            raise CorruptFile(str(exc)) from exc
+        except ExtractError as exc:
+            raise ExtractionError(str(exc), code=exc.code) from exc
+        return parser_pb2.ParseDocumentResponse(result=to_parse_result(assembled), pages=count)
+
+
+__all__ = ["ParserServicer", "sniff"]

@@ -1,0 +1,324 @@
+"""The parse pipeline's workers: JetStream pull consumers for documents and pages.
+
+``<ns>.parse.document`` (DocumentTask) → open the document, StartJob(pages_total), publish one
+``<ns>.parse.page`` (PageTask) per page → ack.
+``<ns>.parse.page`` → extract the page → RecordPage → when last: assemble → CompleteJob → ack.
+
+A message is acknowledged only after its effect is recorded in jobs, so JetStream redelivers
+whatever a crashed worker held; RecordPage is idempotent per (job, page). Failures are NAKed
+with back-off; on the last allowed delivery the job fails with a clear error instead.
+Corrupt or encrypted documents fail their job at once with their own code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import grpc
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from fintract.api.jobs.v1 import jobs_pb2, jobs_pb2_grpc
+from fintract.api.parser.v1 import parser_pb2
+from services.common.errors import ERROR_CODE_METADATA_KEY, FintractError
+from services.common.logging import bound_context, get_logger
+from services.common.nats_bus import ensure_consumer, ensure_stream, parse_stream
+from services.parser.convert import KIND_BY_TYPE, to_parse_result
+from services.parser.extract import (
+    DocumentUnreadable,
+    ExtractOptions,
+    PasswordRequired,
+    extractor_for,
+)
+from services.parser.settings import ParserSettings
+from services.parser.sources import Extraction, SourceCache
+
+DOCUMENTS_CONSUMER = "documents"
+PAGES_CONSUMER = "pages"
+
+_log = get_logger("fintract.parser")
+
+# Errors that no retry can fix: the job fails at once with the error's own code.
+_FATAL = (DocumentUnreadable, PasswordRequired)
+
+
+class JobGone(Exception):
+    """The job is terminal (or unknown): the message has nothing left to do."""
+
+
+def _rpc_code(exc: grpc.aio.AioRpcError) -> str:
+    for key, value in exc.trailing_metadata() or ():
+        if key == ERROR_CODE_METADATA_KEY:
+            return str(value)
+    return ""
+
+
+class Worker:
+    """Runs the document and page consumers of one process."""
+
+    def __init__(
+        self,
+        *,
+        settings: ParserSettings,
+        js: JetStreamContext,
+        jobs: jobs_pb2_grpc.JobsServiceStub,
+        sources: SourceCache,
+        extraction: Extraction,
+    ) -> None:
+        self.settings = settings
+        self.js = js
+        self.jobs = jobs
+        self.sources = sources
+        self.extraction = extraction
+        self.parse = parse_stream(settings.namespace)
+        self._stopping = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self.pages_handled = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _consumer(self, durable: str, subject: str) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.settings.ack_wait_s,
+            max_deliver=self.settings.max_deliver,
+            filter_subject=subject,
+            max_ack_pending=10_000,
+        )
+
+    async def setup(self) -> None:
+        """Create the stream and both durable pull consumers (idempotent, every replica)."""
+        await ensure_stream(self.js, name=self.parse.stream, subjects=self.parse.subjects)
+        await ensure_consumer(
+            self.js,
+            stream=self.parse.stream,
+            config=self._consumer(DOCUMENTS_CONSUMER, self.parse.document_subject),
+        )
+        await ensure_consumer(
+            self.js,
+            stream=self.parse.stream,
+            config=self._consumer(PAGES_CONSUMER, self.parse.page_subject),
+        )
+
+    def start(self) -> None:
+        self._loops = [
+            asyncio.create_task(self._pull(DOCUMENTS_CONSUMER, self.handle_document), name="docs")
+        ]
+        self._loops += [
+            asyncio.create_task(self._pull(PAGES_CONSUMER, self.handle_page), name=f"pages-{i}")
+            for i in range(self.settings.concurrency)
+        ]
+
+    async def stop(self) -> None:
+        """Stop fetching and let the messages in hand finish (their effects and acks)."""
+        self._stopping.set()
+        if self._loops:
+            await asyncio.gather(*self._loops, return_exceptions=True)
+        _log.info("worker_stopped", pages_handled=self.pages_handled)
+
+    async def _pull(self, durable: str, handle: Callable[[Msg], Awaitable[None]]) -> None:
+        sub = await self.js.pull_subscribe_bind(durable, self.parse.stream)
+        stop = asyncio.create_task(self._stopping.wait())
+        try:
+            while not self._stopping.is_set():
+                fetch = asyncio.create_task(sub.fetch(1, timeout=5))
+                await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
+                if not fetch.done():
+                    fetch.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await fetch
+                    break
+                try:
+                    messages = fetch.result()
+                except TimeoutError:
+                    continue
+                except Exception:  # noqa: BLE001 - a broken fetch must not end the loop
+                    _log.exception("fetch_failed", consumer=durable)
+                    await asyncio.wait({stop}, timeout=1)
+                    continue
+                for msg in messages:
+                    try:
+                        await handle(msg)
+                    except Exception:  # noqa: BLE001 - never lose the loop to one message
+                        _log.exception("message_failed", consumer=durable)
+                        with contextlib.suppress(Exception):
+                            await msg.nak(delay=self.settings.backoff_for(1))
+        finally:
+            stop.cancel()
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    # -- calls to jobs ---------------------------------------------------------------------
+    async def _call(self, method: Callable[..., Awaitable[object]], request: object) -> object:
+        """A jobs RPC; a terminal or unknown job raises JobGone."""
+        try:
+            return await method(request, timeout=self.settings.rpc_timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
+                raise JobGone(_rpc_code(exc) or exc.code().name) from exc
+            raise
+
+    async def _fail(self, job_id: str, code: str, message: str) -> None:
+        with contextlib.suppress(JobGone):
+            await self._call(
+                self.jobs.FailJob,
+                jobs_pb2.FailJobRequest(
+                    job_id=job_id, error=jobs_pb2.JobError(code=code, message=message)
+                ),
+            )
+        _log.warning("job_failed", error_code=code, reason=message)
+
+    async def _retry_or_fail(self, msg: Msg, job_id: str, code: str, message: str) -> None:
+        """NAK with back-off, or on the last allowed delivery fail the job and term."""
+        attempt = msg.metadata.num_delivered
+        if attempt >= self.settings.max_deliver:
+            await self._fail(job_id, code, message)
+            await msg.term()
+            return
+        delay = self.settings.backoff_for(attempt)
+        _log.info("retry_later", attempt=attempt, delay_s=delay, reason=message)
+        await msg.nak(delay=delay)
+
+    async def _heartbeat(self, msg: Msg) -> None:
+        """Tell JetStream the message is still being worked on (no redelivery meanwhile)."""
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_interval_s)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+    def _options(self, provider: str) -> ExtractOptions:
+        return ExtractOptions(provider=provider or self.settings.default_provider)
+
+    # -- documents -------------------------------------------------------------------------
+    async def handle_document(self, msg: Msg) -> None:
+        task = parser_pb2.DocumentTask.FromString(msg.data)
+        with bound_context(job_id=task.job_id):
+            try:
+                source = await self.sources.get(task.user_id, task.file_id)
+                pages_total = source.page_count
+                await self._call(
+                    self.jobs.StartJob,
+                    jobs_pb2.StartJobRequest(job_id=task.job_id, pages_total=pages_total),
+                )
+                for index in range(pages_total):
+                    page = parser_pb2.PageTask(
+                        job_id=task.job_id,
+                        user_id=task.user_id,
+                        document_id=task.document_id,
+                        file_id=task.file_id,
+                        page_index=index,
+                        pages_total=pages_total,
+                        document_type=task.document_type,
+                        provider=task.provider,
+                    )
+                    await self.js.publish(
+                        self.parse.page_subject,
+                        page.SerializeToString(),
+                        stream=self.parse.stream,
+                        headers={"Nats-Msg-Id": f"page-{task.job_id}-{index}"},
+                    )
+            except JobGone:
+                await msg.ack_sync()
+                return
+            except _FATAL as exc:
+                await self._fail(task.job_id, exc.code, str(exc))
+                await msg.term()
+                return
+            except FintractError as exc:
+                if exc.code == "not_found":
+                    await self._fail(task.job_id, "not_found", exc.message)
+                    await msg.term()
+                    return
+                await self._retry_or_fail(msg, task.job_id, "document_failed", exc.message)
+                return
+            except Exception as exc:  # noqa: BLE001 - any other failure is retried
+                await self._retry_or_fail(msg, task.job_id, "document_failed", repr(exc))
+                return
+            await msg.ack_sync()
+            _log.info("document_fanned_out", pages=pages_total)
+
+    # -- pages -----------------------------------------------------------------------------
+    async def handle_page(self, msg: Msg) -> None:
+        task = parser_pb2.PageTask.FromString(msg.data)
+        number = task.page_index + 1
+        with bound_context(job_id=task.job_id, page=number):
+            heartbeat = asyncio.create_task(self._heartbeat(msg))
+            try:
+                await self._page(msg, task)
+            finally:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+            self.pages_handled += 1
+
+    async def _page(self, msg: Msg, task: parser_pb2.PageTask) -> None:
+        number = task.page_index + 1
+        kind = KIND_BY_TYPE.get(task.document_type)
+        if kind is None:
+            await self._fail(task.job_id, "invalid_input", "unsupported document type")
+            await msg.term()
+            return
+        extractor = extractor_for(kind)
+        options = self._options(task.provider)
+        try:
+            source = await self.sources.get(task.user_id, task.file_id)
+            page_result = await self.extraction.run(
+                lambda: extractor.extract_page(source, task.page_index, options)
+            )
+        except _FATAL as exc:
+            await self._fail(task.job_id, exc.code, str(exc))
+            await msg.term()
+            return
+        except Exception as exc:  # noqa: BLE001 - retried, then the job fails
+            reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            await self._retry_or_fail(msg, task.job_id, "page_failed", f"page {number}: {reason}")
+            return
+        try:
+            recorded = await self._call(
+                self.jobs.RecordPage,
+                jobs_pb2.RecordPageRequest(
+                    job_id=task.job_id, page_index=task.page_index, page_result=page_result
+                ),
+            )
+            assert isinstance(recorded, jobs_pb2.RecordPageResponse)
+            if recorded.last:
+                await self._assemble(msg, task, source, recorded)
+                return
+        except JobGone:
+            pass  # the job ended meanwhile (failed elsewhere, or completed): nothing to add
+        await msg.ack_sync()
+
+    async def _assemble(
+        self,
+        msg: Msg,
+        task: parser_pb2.PageTask,
+        source: object,
+        recorded: jobs_pb2.RecordPageResponse,
+    ) -> None:
+        kind = KIND_BY_TYPE[task.document_type]
+        extractor = extractor_for(kind)
+        options = self._options(task.provider)
+        pages = [page.page_result for page in recorded.pages]
+        try:
+            assembled = await self.extraction.run(
+                lambda: extractor.assemble(source, pages, options)  # type: ignore[arg-type]
+            )
+            result = to_parse_result(assembled)
+        except Exception as exc:  # noqa: BLE001 - retried, then the job fails
+            reason = str(exc) or type(exc).__name__
+            await self._retry_or_fail(msg, task.job_id, "assembly_failed", reason)
+            return
+        with contextlib.suppress(JobGone):
+            await self._call(
+                self.jobs.CompleteJob,
+                jobs_pb2.CompleteJobRequest(job_id=task.job_id, result=result),
+            )
+            _log.info("job_assembled", pages=len(pages))
+        await msg.ack_sync()
+
+
+__all__ = ["DOCUMENTS_CONSUMER", "PAGES_CONSUMER", "JobGone", "Worker"]
