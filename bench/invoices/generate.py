@@ -387,20 +387,16 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
             w.text(150, hy, val, 9)
             hy += 13
         y = hy
-        fx = 330
     else:
         hy = 90.0
         for lab, val in labels:
             w.text(340, hy, lab, 9, bold=True)
             w.right(555, hy, val, 9)
             hy += 13
-        fx = 340 if variant == 1 else 40
-    y = max(y, hy) + 16
+        y = max(y, hy) + 16
     # buyer block
     bill = words["bill"] if layout not in ("us_sales", "service") else "Bill To:"
-    bx = 40 if fx == 340 or variant == 0 else 330
-    if variant == 1:
-        bx = 40
+    bx = 40
     w.text(bx, y, bill, 9, bold=True)
     by = y + 13
     for line in [buyer_name, *buyer_addr]:
@@ -476,8 +472,9 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
         else:
             rows.append((f"{words.get('tax', 'VAT')} {rate} %", m(t["amount"])))
     cur_suffix = {"INR": "INR", "EUR": "EUR", "USD": "USD", "GBP": "GBP"}[cur_code]
+    symbol = {"INR": "Rs. ", "EUR": "€ ", "USD": "$", "GBP": "£"}[cur_code]
     rows.append((f"{words['total']} ({cur_suffix})" if index % 2 else words["total"],
-                 (("$" if cur_code == "USD" else "£" if cur_code == "GBP" else "") + m(total))))
+                 m(total) if index % 2 else symbol + m(total)))
     if layout in ("us_sales", "service") or index % 4 == 1:
         rows.append(("Balance Due" if lang == "en" else words["due_amt"], m(total)))
     for label, value in rows:

@@ -9,6 +9,7 @@ Factur-X / ZUGFeRD / XRechnung XML is read from that XML when the options allow 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from services.parser.extract.interface import Assembled, ExtractOptions
@@ -24,6 +25,8 @@ from services.parser.extract.text.amounts import decide_decimal_mark
 from services.parser.extract.text.dates import DateOrder, decide_date_order
 
 __all__ = ["InvoiceExtractor", "read_invoice"]
+
+_NUMERIC_DATE = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})$")
 
 
 class InvoiceExtractor:
@@ -64,12 +67,7 @@ def _document_lines(models: Sequence[PageModel]) -> list[Line]:
 
 
 def _date_order(lines: list[Line], currency: str | None) -> DateOrder:
-    texts = [
-        w.text
-        for line in lines
-        for w in line.words
-        if "/" in w.text or "." in w.text or "-" in w.text
-    ]
+    texts = [w.text for line in lines for w in line.words if _NUMERIC_DATE.match(w.text)]
     default: DateOrder = "MDY" if currency == "USD" else "DMY"
     return decide_date_order(texts, default=default)
 

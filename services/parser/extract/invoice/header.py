@@ -23,7 +23,7 @@ from services.parser.extract.invoice.layout import Line, Segment
 from services.parser.extract.invoice.values import read_date
 from services.parser.extract.text.currency import CODES, currency_from_text, decide_currency
 from services.parser.extract.text.dates import DateOrder
-from services.parser.extract.text.tax_ids import find_tax_ids
+from services.parser.extract.text.tax_ids import GSTIN_RE, find_tax_ids
 
 __all__ = ["Header", "PartyBlock", "read_header"]
 
@@ -346,4 +346,24 @@ def read_header(lines: list[Line], order: DateOrder) -> Header:
         header.currency = decide_currency(line.text for line in lines)
         header.scores["currency"] = 0.8 if header.currency else 0.0
     header.seller, header.buyer = _parties(lines)
+    if header.currency is None:
+        # nothing names a currency: the seller's tax registration tells the country's
+        header.currency = _currency_of_tax_id(header.seller.tax_id or header.buyer.tax_id)
+        header.scores["currency"] = 0.6 if header.currency else 0.0
     return header
+
+
+_EUROZONE = set("AT BE CY DE EE EL ES FI FR HR IE IT LT LU LV MT NL PT SI SK".split())
+_NATIONAL = {"GB": "GBP", "PL": "PLN", "CZ": "CZK", "DK": "DKK", "SE": "SEK", "HU": "HUF",
+             "RO": "RON", "BG": "BGN", "CH": "CHF", "NO": "NOK"}
+
+
+def _currency_of_tax_id(tax_id: str | None) -> str | None:
+    if not tax_id:
+        return None
+    if GSTIN_RE.fullmatch(tax_id):
+        return "INR"
+    prefix = tax_id[:2]
+    if prefix in _EUROZONE:
+        return "EUR"
+    return _NATIONAL.get(prefix)
