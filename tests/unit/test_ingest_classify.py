@@ -127,3 +127,11 @@ def test_pdf_text_of_a_made_statement() -> None:
     page.insert_text((72, 72), "Account Statement  Opening Balance  Withdrawals  Deposits")
     text = inspect_pdf(doc.tobytes(), limits=Limits()).text
     assert classify_text(text).doc_type == BANK_STATEMENT
+
+
+def test_corpus_invoice_scans_are_not_taken_for_screenshots(corpus: Path) -> None:
+    from PIL import Image
+
+    for path in sorted((corpus / "invoice2data").glob("*.png")):
+        with Image.open(path) as img:
+            assert classify_image(*img.size).doc_type == UNKNOWN, path.name

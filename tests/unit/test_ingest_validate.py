@@ -219,3 +219,19 @@ def test_every_failure_is_a_fintract_error() -> None:
     for data in (b"%PDF-", png_header(60_000, 60_000), make_image("JPEG")[:100]):
         with pytest.raises(FintractError):
             inspect(data, sniff(data), limits=LIMITS)
+
+
+def test_png_with_a_damaged_chunk_is_corrupt() -> None:
+    data = bytearray(make_image("PNG", (100, 100)))
+    data[len(data) // 2] ^= 0xFF  # inside IDAT: its CRC no longer matches
+    with pytest.raises(CorruptFile):
+        inspect(bytes(data), PNG, limits=LIMITS)
+
+
+def test_corpus_pngs_pass(corpus: Path) -> None:
+    paths = sorted((corpus / "invoice2data").glob("*.png"))
+    assert paths
+    for path in paths:
+        data = path.read_bytes()
+        result = inspect(data, sniff(data), limits=LIMITS)
+        assert result.pages == 1 and result.width > 0 and result.height > 0
