@@ -377,7 +377,7 @@ class GeminiProvider:
 
         index = self.keys.pick(model)
         if index is None:
-            raise _ModelFailed("rate_limited")
+            raise _ModelFailed("keys_resting")  # every key rests for this model (429, 401/403)
         remaining = state.deadline - time.monotonic()
         if remaining <= 0:
             raise _DeadlineExceeded
