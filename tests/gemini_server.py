@@ -148,6 +148,8 @@ class GeminiServer:
         self._standing: dict[tuple[str | None, str | None], Reply] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def script(
         self,
@@ -198,8 +200,13 @@ class GeminiServer:
         )
         self.requests.append(recorded)
         reply = self._reply_for(recorded)
-        if reply.delay_s:
-            await asyncio.sleep(reply.delay_s)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if reply.delay_s:
+                await asyncio.sleep(reply.delay_s)
+        finally:
+            self.in_flight -= 1
         return web.json_response(reply.body, status=reply.status, headers=reply.headers)
 
     async def start(self) -> str:

@@ -4,6 +4,7 @@ retries, the time budget, schema checks, free-model policy and the Prometheus co
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -304,6 +305,15 @@ async def test_time_budget_ends_the_request(server: GeminiServer, make: Any) -> 
     with pytest.raises(AiFailed):
         await ask(make(), deadline_s=0.3)
     assert time.monotonic() - started < 1.0
+
+
+async def test_concurrency_is_capped_per_process(server: GeminiServer, make: Any) -> None:
+    server.script(answer(PAYMENT, delay_s=0.3), always=True)
+    provider = make(("k1", "k2"), GEMINI_MAX_CONCURRENCY=2)
+    results = await asyncio.gather(*(ask(provider) for _ in range(6)))
+    assert all(r.model == GEMMA for r in results)
+    assert len(server.requests) == 6
+    assert server.max_in_flight == 2
 
 
 async def test_paid_models_are_refused_unless_allowed(server: GeminiServer, make: Any) -> None:

@@ -222,6 +222,7 @@ class GeminiProvider:
             key_pool = KeyPool(api_keys_from_env() if api_keys is None else api_keys)
         self.keys = key_pool
         self._clients: dict[int, Client] = {}
+        self._slots = asyncio.Semaphore(self.settings.max_concurrency)
 
     @property
     def configured(self) -> bool:
@@ -385,7 +386,11 @@ class GeminiProvider:
         contents, config = self._request(model, schema, instruction, parts)
         started = time.monotonic()
         try:
-            async with asyncio.timeout(min(self.settings.attempt_timeout_s, remaining)):
+            # Waiting for a slot counts against the attempt's time, like the call itself.
+            async with (
+                asyncio.timeout(min(self.settings.attempt_timeout_s, remaining)),
+                self._slots,
+            ):
                 response = await self._client(index).aio.models.generate_content(
                     model=model, contents=contents, config=config
                 )

@@ -103,6 +103,9 @@ class GeminiSettings(BaseSettings):
     rate_limit_cooldown_s: float = Field(60.0, ge=0, validation_alias="GEMINI_COOLDOWN_S")
     # How long a key is skipped after 401/403 (revoked, wrong project).
     bad_key_cooldown_s: float = Field(3600.0, ge=0, validation_alias="GEMINI_BAD_KEY_COOLDOWN_S")
+    # Requests in flight to Gemini at once from this process (pages escalated in parallel
+    # queue here instead of tripping the per-minute quota together).
+    max_concurrency: int = Field(4, ge=1, validation_alias="GEMINI_MAX_CONCURRENCY")
     temperature: float = Field(0.0, ge=0, le=2, validation_alias="GEMINI_TEMPERATURE")
 
     # What leaves the machine: account numbers and UPI ids blacked out of page images and
