@@ -23,7 +23,9 @@ class IngestSettings(CommonSettings):
     # PDF pages whose text layer feeds the classifier.
     classify_pages: int = Field(3, gt=0, validation_alias="INGEST_CLASSIFY_PAGES")
     read_chunk_bytes: int = Field(256 * 1024, gt=0, validation_alias="INGEST_READ_CHUNK_BYTES")
-    max_filename_chars: int = Field(200, ge=16, validation_alias="INGEST_MAX_FILENAME_CHARS")
+    max_filename_chars: int = Field(
+        200, ge=16, le=255, validation_alias="INGEST_MAX_FILENAME_CHARS"
+    )
     # Run ``alembic upgrade heads`` at start (handy for a lone ``python -m services.ingest``).
     auto_migrate: bool = Field(False, validation_alias="INGEST_AUTO_MIGRATE")
 
