@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.parser.extract.invoice.labels import (
     BUYER_LABELS,
@@ -19,7 +20,7 @@ from services.parser.extract.invoice.labels import (
     TOTAL_LABELS,
     match_label,
 )
-from services.parser.extract.invoice.layout import Line, Segment
+from services.parser.extract.invoice.layout import Line, Segment, norm
 from services.parser.extract.invoice.values import read_date
 from services.parser.extract.text.currency import CODES, currency_from_text, decide_currency
 from services.parser.extract.text.dates import DateOrder
@@ -118,7 +119,19 @@ def _field_value(name: str, text: str, order: DateOrder) -> str | None:
     return None
 
 
-_IN_TEXT_DATE = re.compile(r"\b(?:vom|du|dated|from|den|le)\s+(.{6,20})", re.IGNORECASE)
+# "Mietrechnung Nr. 9314/00 vom 01.10.2018", "Invoice # RE-507 issued at 2019-06-10"
+_TITLE_NO = re.compile(
+    r"(?:\b\w*rechnung\w*|\bgutschrift|\binvoice|\bfacture|\bavoir|\bfactuur|\bfaktura"
+    r"|\bcredit\s+note|\bbill)\b[^:]{0,40}?(?:\b(?:nr|no|number|nummer|num)\b\.?|n°|#)\s*:?\s*"
+)
+_TITLE_DATE = re.compile(
+    r"(?:\b(?:vom|du|dated|of|from|le|issued\s+(?:at|on)|date[d]?)\s+)(.{6,24})|(?:\b(?:vom|du|dated|of|issued\s+(?:at|on))\s*$)"
+)
+_DUE_IN_TEXT = re.compile(
+    r"\b(?:remit\s+(?:until|by)|pay(?:able)?\s+(?:until|by|before|on\s+or\s+before)|due\s+(?:on|by)"
+    r"|zahlbar\s+bis(?:\s+zum)?|fallig\s+am|a\s+regler\s+avant\s+le|payer\s+avant\s+le"
+    r"|te\s+betalen\s+voor)\s+(.{6,24})"
+)
 
 
 def _scan_fields(lines: list[Line], order: DateOrder) -> dict[str, tuple[str, float, int]]:
@@ -144,13 +157,38 @@ def _scan_fields(lines: list[Line], order: DateOrder) -> dict[str, tuple[str, fl
                     if value is not None:
                         offer(name, value, weight * pos * page_factor, li)
                         break
-            if "invoice_date" not in best or best["invoice_date"][1] < 0.5:
-                m = _IN_TEXT_DATE.search(seg.text)
-                if m and _TITLE.match(seg.norm):
-                    value = read_date(m.group(1), order)
-                    if value:
-                        offer("invoice_date", value, 0.45, li)
+            _title_fields(lines, li, seg, order, offer)
+            m = _DUE_IN_TEXT.search(seg.norm)
+            if m:
+                value = read_date(seg.text[m.start(1):], order)
+                if value:
+                    offer("due_date", value, 0.6, li)
     return best
+
+
+def _title_fields(lines: list[Line], li: int, seg: Segment, order: DateOrder, offer: Any) -> None:
+    """Number and date from a document title: "Rechnung Nr. 471102 vom 05.03.2018"."""
+    m = _TITLE_NO.search(seg.norm)
+    if not m or m.start() > 40:
+        return
+    rest = seg.text[m.end():]
+    number = _invoice_number(rest)
+    if number is None:
+        return
+    offer("invoice_number", number, 0.7, li)
+    after = rest[rest.find(number) + len(number):] if number in rest else rest
+    d = _TITLE_DATE.search(norm(after))
+    value = None
+    if d and d.group(1):
+        value = read_date(after[d.start(1):], order)
+    elif d or not after.strip():
+        nxt = lines[li + 1] if li + 1 < len(lines) else None
+        if nxt is not None and nxt.page == lines[li].page and nxt.segments:
+            text = nxt.segments[0].text
+            text = re.sub(r"^(?:vom|du|dated|of)\s+", "", text, flags=re.IGNORECASE)
+            value = read_date(text, order)
+    if value:
+        offer("invoice_date", value, 0.55, li)
 
 
 def _is_label(seg: Segment) -> bool:

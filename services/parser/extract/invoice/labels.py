@@ -184,9 +184,9 @@ TOTAL_LABELS: list[tuple[str, re.Pattern[str]]] = [
     (
         "amount_due",
         re.compile(
-            r"^(?:(?:total\s+)?amount\s+(?:due|payable)|balance\s+due|total\s+due|amount\s+to\s+pay|total\s+amount\s+due|net\s+payable"
+            r"^(?:(?:total\s+)?amount\s+(?:due|payable)|balance\s+due|due\s+payable|payable\s+amount|residual(?:\s+amount)?|total\s+due|amount\s+to\s+pay|total\s+amount\s+due|net\s+payable"
             r"|zahlbetrag|zu\s+zahlen(?:der\s+betrag)?|offener\s+betrag|restbetrag|solde\s+a\s+payer|net\s+a\s+payer|reste\s+a\s+payer"
-            r"|montant\s+a\s+payer|te\s+betalen|openstaand|do\s+zaplaty|pozostalo\s+do\s+zaplaty)"
+            r"|montant\s+a\s+payer|montant\s+du|te\s+betalen|openstaand|do\s+zaplaty|pozostalo\s+do\s+zaplaty)"
         ),
     ),
     (

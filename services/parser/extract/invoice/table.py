@@ -5,6 +5,7 @@ continued across pages, and total rows recognised as the end of the items.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from services.parser.extract.invoice.labels import (
@@ -65,9 +66,19 @@ class Table:
     ended_by_total: bool
 
 
+_QUALIFIER = re.compile(
+    r"\s*(?:\((?:[^)]*)\)|ohne\s+(?:ust|mwst)\.?|excl\.?\s*(?:vat|tax|btw|gst)|w/o\s+tax|netto|ht"
+    r"|in\s+[a-z]{3}|[€$£₹]|eur|usd|inr|gbp)$"
+)
+
+
 def _type_of(text: str) -> str | None:
-    t = norm(text).strip(" :.*").replace("  ", " ")
+    t = norm(text).replace("- ", "").strip(" :.*").replace("  ", " ")
     t = t.strip("()")
+    for _ in range(2):
+        stripped = _QUALIFIER.sub("", t).strip(" :.*")
+        if stripped and stripped != t:
+            t = stripped
     for kind, pattern in COLUMN_LABELS:
         if pattern.fullmatch(t):
             return kind

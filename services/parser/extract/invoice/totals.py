@@ -16,6 +16,8 @@ from services.parser.extract.text.amounts import DecimalMark
 __all__ = ["Candidates", "TaxLine", "Totals", "close", "decide", "read_candidates"]
 
 _RATE_IN_TEXT = re.compile(r"(\d{1,2}(?:[.,]\d{1,3})?)\s*%")
+_CURRENCY_ONLY = re.compile(r"^\(?(?:[A-Z]{3}|[€$£₹]|Rs\.?)\)?$")
+_GROSS_SUB = re.compile(r"positionssumme|warenwert|line\s+total|summe\s+positionen")
 _GRAND = re.compile(r"grand|gesamt|brutto|ttc|incl|payable|invoice\s+total|totaal|general")
 
 
@@ -61,17 +63,23 @@ class Totals:
     alternatives: int = 0  # how many readings the checks chose between
 
 
-def _label_groups(toks: list[Token]) -> list[tuple[str, list[Token]]]:
-    """(label text, value tokens after it up to the next label) pairs of a line."""
+def _label_groups(toks: list[Token], height: float) -> list[tuple[str, list[Token]]]:
+    """(label text, value tokens after it up to the next label) pairs of a line; text runs
+    a column gap apart are separate labels ("Tax  Base  Amount   Net total  2,076.76")."""
     groups: list[tuple[str, list[Token]]] = []
+    prev: Token | None = None
     for tok in toks:
         if tok.kind == "text":
-            if groups and not groups[-1][1]:
+            near = prev is not None and prev.kind == "text" and (
+                tok.x0 - prev.x1 < 2.5 * height or _CURRENCY_ONLY.match(tok.text) is not None
+            )
+            if groups and not groups[-1][1] and near:
                 groups[-1] = (groups[-1][0] + " " + tok.text, [])
             else:
                 groups.append((tok.text, []))
         elif groups:
             groups[-1][1].append(tok)
+        prev = tok
     return groups
 
 
@@ -112,7 +120,7 @@ def read_candidates(lines: list[Line], mark: DecimalMark, skip: set[int]) -> Can
         if li in skip:
             continue
         toks = tokens(line, mark)
-        for label, vals in _label_groups(toks):
+        for gi, (label, vals) in enumerate(_label_groups(toks, line.height)):
             money = [t for t in vals if t.kind in ("amount", "number") and t.value is not None]
             if not money:
                 continue
@@ -128,7 +136,8 @@ def read_candidates(lines: list[Line], mark: DecimalMark, skip: set[int]) -> Can
                     break
             value = float(money[-1].value or 0.0)
             if kind == "subtotal":
-                c.subtotal.append(Cand(value, 1.0, li))
+                weight = 0.7 if _GROSS_SUB.match(text) else 1.0
+                c.subtotal.append(Cand(value, weight, li))
             elif kind == "tax_total":
                 c.tax_total.append(Cand(value, 1.0, li))
             elif kind == "amount_due":
@@ -139,7 +148,7 @@ def read_candidates(lines: list[Line], mark: DecimalMark, skip: set[int]) -> Can
             elif PAID_LABEL.match(text):
                 c.paid.append(Cand(value, 1.0, li))
             else:
-                m = TAX_LINE.search(text)
+                m = TAX_LINE.search(text) if gi == 0 else None
                 if (
                     m
                     and m.start() <= 12
@@ -185,6 +194,7 @@ def decide(c: Candidates, line_sum: float | None, n_items: int) -> Totals:
         sub_opts.append((round(line_sum, 2), 0.7))
     sub_opts.append((None, 0.0))
     tax_opts: list[tuple[float | None, float]] = [(x.value, x.weight) for x in c.tax_total]
+    labelled_tax = len(tax_opts)
     if tax_sum is not None:
         tax_opts.append((tax_sum, 0.8))
     tax_opts.append((None, 0.0))
@@ -194,7 +204,9 @@ def decide(c: Candidates, line_sum: float | None, n_items: int) -> Totals:
     tol_lines = 0.011 + 0.005 * n_items
     best: tuple[float, Totals] | None = None
     count = 0
-    for (s, sw), (t, tw), (g, gw, gl) in itertools.product(sub_opts, tax_opts, tot_opts):
+    for (s, sw), (ti, (t, tw)), (g, gw, gl) in itertools.product(
+        sub_opts, enumerate(tax_opts), tot_opts
+    ):
         score = sw + tw + gw + gl * 1e-4  # later totals win ties
         total_check = None
         if s is not None and g is not None:
@@ -207,8 +219,8 @@ def decide(c: Candidates, line_sum: float | None, n_items: int) -> Totals:
         if s is not None and line_sum is not None and n_items:
             line_check = close(line_sum, s, tol_lines)
             score += 2.0 if line_check else -0.5
-        if t is not None and tax_sum is not None and close(t, tax_sum):
-            score += 0.5
+        if ti < labelled_tax and t is not None and tax_sum is not None and close(t, tax_sum):
+            score += 0.5  # a printed tax total that the tax lines add up to
         count += 1
         if best is None or score > best[0]:
             best = (score, Totals(s, nonzero or taxes, t, g, None, line_check, total_check))

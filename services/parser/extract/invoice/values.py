@@ -83,7 +83,7 @@ def read_date(text: str, order: DateOrder) -> str | None:
     for n in (4, 3, 2, 1):
         if len(words) < n:
             continue
-        chunk = " ".join(words[:n]).strip(",;.") if n > 1 else words[0].strip(",;")
+        chunk = " ".join(words[:n]).strip(",;.") if n > 1 else words[0].strip(",;.")
         value = parse_date(chunk, order=order)
         if value is not None and 1990 <= value.year <= 2100:
             return value.isoformat()
