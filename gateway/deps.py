@@ -33,8 +33,15 @@ class User:
 
 
 def get_state(request: Request) -> GatewayState:
+    """The gateway's state (a plain function; use the ``State`` alias as a dependency)."""
     state: GatewayState = request.app.state.gateway
     return state
+
+
+# The aliases below use ``async def`` dependencies on purpose: FastAPI runs plain ``def``
+# dependencies in a worker thread, which costs more than everything else they do.
+async def _state_dependency(request: Request) -> GatewayState:
+    return get_state(request)
 
 
 def _unauthorized(message: str) -> ApiError:
@@ -105,27 +112,35 @@ def require_scope(scope: str) -> Callable[[User], Awaitable[User]]:
     return dependency
 
 
-def request_id(request: Request) -> str:
+def _request_id(request: Request) -> str:
     rid: str = getattr(request.state, "request_id", "") or ""
     return rid
 
 
+async def _request_id_dependency(request: Request) -> str:
+    return _request_id(request)
+
+
 def rpc_metadata(request: Request) -> tuple[tuple[str, str], ...]:
     """Metadata for every RPC of this request: the request id."""
-    return ((REQUEST_ID_METADATA_KEY, request_id(request)),)
+    return ((REQUEST_ID_METADATA_KEY, _request_id(request)),)
 
 
-def get_clients(request: Request) -> GrpcClients:
+async def _rpc_metadata_dependency(request: Request) -> tuple[tuple[str, str], ...]:
+    return rpc_metadata(request)
+
+
+async def get_clients(request: Request) -> GrpcClients:
     return get_state(request).clients
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 ParseUser = Annotated[User, Depends(require_scope("parse"))]
-State = Annotated[GatewayState, Depends(get_state)]
+State = Annotated[GatewayState, Depends(_state_dependency)]
 Clients = Annotated[GrpcClients, Depends(get_clients)]
-RpcMetadata = Annotated[tuple[tuple[str, str], ...], Depends(rpc_metadata)]
-RequestId = Annotated[str, Depends(request_id)]
+RpcMetadata = Annotated[tuple[tuple[str, str], ...], Depends(_rpc_metadata_dependency)]
+RequestId = Annotated[str, Depends(_request_id_dependency)]
 
 __all__ = [
     "Clients",
@@ -140,4 +155,5 @@ __all__ = [
     "get_state",
     "optional_user",
     "require_scope",
+    "rpc_metadata",
 ]
