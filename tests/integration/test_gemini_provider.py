@@ -18,6 +18,7 @@ from services.common.gemini import GeminiProvider, GeminiSettings, InlineData, K
 from services.common.gemini.schemas import PaymentAnswer
 from tests.gemini_server import (
     GeminiServer,
+    Reply,
     answer,
     blocked,
     error,
@@ -190,6 +191,27 @@ async def test_429_without_retry_info_rests_for_the_cooldown(
     assert not provider.keys.usable(0, GEMMA)
     clock.now += 45
     assert provider.keys.usable(0, GEMMA)
+
+
+async def test_retry_after_header_and_daily_quota_rests(server: GeminiServer, make: Any) -> None:
+    clock = Clock()
+    header = error(429, "RESOURCE_EXHAUSTED", "slow down")
+    server.script(Reply(429, header.body, headers={"Retry-After": "12"}), model=GEMMA, key="k1")
+    daily = {
+        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+        "violations": [{"quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier"}],
+    }
+    server.script(error(429, "RESOURCE_EXHAUSTED", "daily", details=[daily]), model=GEMMA, key="k2")
+    server.script(answer(PAYMENT), model=FLASH)
+    provider = make(("k1", "k2"), clock=clock)
+    result = await ask(provider)
+    assert result.model == FLASH
+    clock.now += 12
+    assert provider.keys.usable(0, GEMMA)
+    # The daily quota rests the key until midnight Pacific time: hours, not the cooldown.
+    assert not provider.keys.usable(1, GEMMA)
+    clock.now += 24 * 3600
+    assert provider.keys.usable(1, GEMMA)
 
 
 async def test_5xx_is_retried_with_backoff_on_the_same_model(

@@ -247,6 +247,7 @@ class GeminiProvider:
             from google.genai import types
 
             client = genai.Client(
+                vertexai=False,  # AI Studio keys, whatever GOOGLE_GENAI_USE_VERTEXAI says
                 api_key=self.keys.keys[index],
                 http_options=types.HttpOptions(
                     base_url=self.settings.base_url,
