@@ -118,12 +118,14 @@ _MONTHS = {
     )
 }
 _MON = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# A 4-digit year may be glued to the time that follows it ("04-12-202509:35:42").
+_Y4 = r"\d{4}(?:(?!\d)|(?=\d{1,2}[:.]\d{2}))"
 _D_MON_Y = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?[\s\-/]*{_MON}[\s,\-/']*(\d{{4}}|\d{{2}})\b", re.I
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?[\s\-/]*{_MON}[\s,\-/']*({_Y4}|\d{{2}}(?!\d))", re.I
 )
-_MON_D_Y = re.compile(rf"\b{_MON}\s*(\d{{1,2}})(?:st|nd|rd|th)?[\s,]+(\d{{4}})\b", re.I)
-_NUMERIC = re.compile(r"(?<![\d/.\-])(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4}|\d{2})(?![\d/.\-])")
-_ISO = re.compile(r"(?<!\d)(\d{4})[\-/.](\d{1,2})[\-/.](\d{1,2})(?!\d)")
+_MON_D_Y = re.compile(rf"\b{_MON}\s*(\d{{1,2}})(?:st|nd|rd|th)?[\s,]+({_Y4})", re.I)
+_NUMERIC = re.compile(rf"(?<![\d/.\-])(\d{{1,2}})[/\-.](\d{{1,2}})[/\-.]({_Y4}|\d{{2}}(?![\d/.\-]))")
+_ISO = re.compile(r"(?<!\d)(\d{4})[\-/.](\d{1,2})[\-/.](\d{2})(?:(?!\d)|(?=\d{1,2}:\d{2}))")
 _TIME = re.compile(
     r"(?<![\d:.])(\d{1,2})\s?[:.]\s?(\d{2})(?:\s?:\s?(\d{2}))?(?:\s*([ap])\.?\s?m\b\.?)?(?![\d])",
     re.I,
@@ -475,7 +477,17 @@ def clean_name(text: str) -> str | None:
         return None
     if _NOT_NAME.search(head):
         return None
-    return head
+    return _fix_initial_l(head)
+
+
+def _fix_initial_l(name: str) -> str:
+    """OCR reads a capital I as l: in a Title Case name, "lyer" is "Iyer"."""
+    words = name.split(" ")
+    if len(words) < 2 or not any(w[:1].isupper() for w in words):
+        return name
+    return " ".join(
+        "I" + w[1:] if len(w) > 1 and w[0] == "l" and w[1].islower() else w for w in words
+    )
 
 
 def _name_after(page: Page, line: Line, pattern: re.Pattern[str]) -> Found | None:
