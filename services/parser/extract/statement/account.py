@@ -123,7 +123,9 @@ def read_account(lines: Sequence[InfoLine], *, first_page_lines: int) -> Account
             label_words = words[k : k + n]
             prev = normalise(words[k - 1][0]) if k else ""
             value = _value_words(words, k + n, height)
-            if not value or (name in ("opening", "closing") and not _has_amount(value)):
+            if not value or (
+                name in ("opening_balance", "closing_balance") and not _has_amount(value)
+            ):
                 value = _below(lines, index, label_words[0][1], label_words[-1][3])
             _apply(fields, name, value, prev)
             k += n + len(value) if value and value[0][1] > label_words[-1][1] else n

@@ -319,6 +319,8 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
             currency = "INR"
         elif re.fullmatch(r"\d{2}-\d{2}-\d{2}", fields.branch_code):
             currency = "GBP"
+        elif re.fullmatch(r"\d{9}", fields.branch_code):
+            currency = "USD"  # an ABA routing number
     date_texts = [t for row, _ in rows for t in (row.date, row.value_date) if t]
     period_texts = list(fields.period or ())
     notes.date_order = order = decide_date_order(

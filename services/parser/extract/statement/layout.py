@@ -507,7 +507,10 @@ def analyse_page(pw: PageWords, index: int) -> PageOut:
         out.info = [_info(ln) for ln in lines]
         return out
     data_lines = [ln for k, ln in enumerate(lines) if k >= start and k not in header_lines]
-    table = _table_for(columns, [ln for ln in data_lines if _is_data(ln)])
+    dated = [ln for ln in data_lines if ln.words and _kind(ln.words[0]) == "date"]
+    table = _table_for(
+        columns, dated if len(dated) >= 2 else [ln for ln in data_lines if _is_data(ln)]
+    )
     out.columns = table.text_cols + table.amount_cols
     heights = [ln.height for ln in data_lines] or [10.0]
     line_h = statistics.median(heights) or 10.0
@@ -534,7 +537,7 @@ def analyse_page(pw: PageWords, index: int) -> PageOut:
             prev_y = line.cy
             continue
         if has_amount and not footer:
-            desc_text = " ".join(w.text for w in text_words)
+            desc_text = " ".join(w.text for w in text_words if _kind(w) == "text")
             if current is not None and not current.has_amount and near:
                 _add(current, cells, line)
                 prev_y = line.cy

@@ -1,0 +1,982 @@
+"""Synthetic bank statements with ground truth, in ten distinct layouts.
+
+Seeded and deterministic: the same (layout, seed) always gives the same bytes and truth.
+Layouts are split into a DEV half (used while developing the engine) and a HELD-OUT half
+(only scored, never looked at while tuning). Each statement renders as
+
+* ``text``  — a PDF with a real text layer (PyMuPDF, DejaVu Sans),
+* ``scan``  — an image-only PDF of the pages at 150–300 dpi with noise, blur and skew
+  (some turned by 90° or 180°),
+* ``photo`` — a JPEG of page 1 like a phone photo: perspective, uneven light, blur.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pymupdf
+
+__all__ = ["LAYOUTS", "Case", "Layout", "cases", "make_case", "render_photo", "render_scan"]
+
+FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+BOLD_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+Kind = Literal["text", "scan", "photo"]
+Split = Literal["dev", "heldout"]
+
+# ------------------------------------------------------------------------------ formatting
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def fmt_us(v: Decimal) -> str:
+    return f"{_q(abs(v)):,.2f}"
+
+
+def fmt_indian(v: Decimal) -> str:
+    whole, frac = f"{_q(abs(v)):.2f}".split(".")
+    if len(whole) > 3:
+        head, tail = whole[:-3], whole[-3:]
+        groups = []
+        while len(head) > 2:
+            groups.insert(0, head[-2:])
+            head = head[:-2]
+        if head:
+            groups.insert(0, head)
+        whole = ",".join(groups) + "," + tail
+    return f"{whole}.{frac}"
+
+
+def fmt_eu_dot(v: Decimal) -> str:
+    return fmt_us(v).replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def fmt_eu_space(v: Decimal) -> str:
+    return fmt_us(v).replace(",", " ").replace(".", ",")
+
+
+def fmt_swiss(v: Decimal) -> str:
+    return fmt_us(v).replace(",", "'")
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+LONG_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+
+
+def d_dmy_mon(d: dt.date) -> str:
+    return f"{d.day:02d} {MONTHS[d.month - 1]} {d.year}"
+
+
+def d_slash_dmy(d: dt.date) -> str:
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def d_slash_dmy2(d: dt.date) -> str:
+    return f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d}"
+
+
+def d_slash_mdy(d: dt.date) -> str:
+    return f"{d.month:02d}/{d.day:02d}/{d.year}"
+
+
+def d_uk_short(d: dt.date) -> str:
+    return f"{d.day} {MONTHS[d.month - 1]}"
+
+
+def d_dots(d: dt.date) -> str:
+    return f"{d.day:02d}.{d.month:02d}.{d.year}"
+
+
+def d_dash_dmy(d: dt.date) -> str:
+    return f"{d.day:02d}-{d.month:02d}-{d.year}"
+
+
+def d_mon_d_y(d: dt.date) -> str:
+    return f"{MONTHS[d.month - 1]} {d.day:02d}, {d.year}"
+
+
+def d_iso(d: dt.date) -> str:
+    return d.isoformat()
+
+
+def d_long(d: dt.date) -> str:
+    return f"{LONG_MONTHS[d.month - 1]} {d.day}, {d.year}"
+
+
+def d_upper_mon(d: dt.date) -> str:
+    return f"{d.day:02d}-{MONTHS[d.month - 1].upper()}-{d.year % 100:02d}"
+
+
+# ---------------------------------------------------------------------------------- layouts
+
+
+@dataclass(frozen=True)
+class Col:
+    role: str  # date value_date description reference debit credit amount balance type
+    title: str
+    width: float
+    align: Literal["l", "r", "c"] = "l"
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    split: Split
+    bank: str
+    currency: str
+    fmt: Callable[[Decimal], str]
+    date_fmt: Callable[[dt.date], str]
+    cols: tuple[Col, ...]
+    amount_style: Literal["split", "signed", "parens", "drcr", "type", "trailing"] = "split"
+    balance_suffix: bool = False  # "10,234.50 Cr"
+    header_lines: Callable[[dict[str, Any]], list[tuple[str, str]]] = lambda a: []
+    opening: Literal["header", "bf_row", "dated_row", "summary_top", "summary_box"] = "header"
+    closing: Literal["header", "cf_row", "summary_box", "summary_top", "none"] = "none"
+    carry_rows: bool = False  # B/F and C/F rows at every page break
+    totals_row: bool = False
+    wrap: int = 0  # wrap descriptions at this many characters (0: never)
+    split_rows_across_pages: bool = False
+    rows_per_page: int = 24
+    fontsize: float = 8.0
+    row_gap: float = 1.45
+    liability: bool = False
+    with_refs: bool = False
+    period_fmt: Callable[[dt.date], str] = d_dmy_mon
+    notes: str = ""
+
+
+def _kv(label: str, value: str) -> tuple[str, str]:
+    return (label, value)
+
+
+LAYOUTS: tuple[Layout, ...] = (
+    Layout(
+        name="in_sbi",
+        split="dev",
+        bank="State Bank of India",
+        currency="INR",
+        fmt=fmt_indian,
+        date_fmt=d_dmy_mon,
+        cols=(
+            Col("date", "Txn Date", 62),
+            Col("value_date", "Value Date", 62),
+            Col("description", "Description", 150),
+            Col("reference", "Ref No./Cheque No.", 82),
+            Col("debit", "Debit", 62, "r"),
+            Col("credit", "Credit", 62, "r"),
+            Col("balance", "Balance", 70, "r"),
+        ),
+        header_lines=lambda a: [
+            _kv("Account Name", a["account_holder"]),
+            _kv("Account Number", a["account_number"]),
+            _kv("IFSC Code", a["branch_code"]),
+            _kv("Statement Period", f"{d_dmy_mon(a['ps'])} to {d_dmy_mon(a['pe'])}"),
+            _kv("Opening Balance", "₹ " + fmt_indian(a["ob"])),
+        ],
+        opening="header",
+        wrap=30,
+        with_refs=True,
+    ),
+    Layout(
+        name="in_hdfc",
+        split="heldout",
+        bank="HDFC Bank Ltd",
+        currency="INR",
+        fmt=fmt_indian,
+        date_fmt=d_slash_dmy2,
+        cols=(
+            Col("date", "Date", 44),
+            Col("description", "Narration", 160),
+            Col("reference", "Chq./Ref.No.", 84),
+            Col("value_date", "Value Dt", 44),
+            Col("debit", "Withdrawal Amt.", 66, "r"),
+            Col("credit", "Deposit Amt.", 66, "r"),
+            Col("balance", "Closing Balance", 72, "r"),
+        ),
+        header_lines=lambda a: [
+            _kv("Name", "MR " + a["account_holder"]),
+            _kv("Account No", a["account_number"]),
+            _kv("IFSC", a["branch_code"]),
+            _kv("From", f"{d_slash_dmy(a['ps'])} To : {d_slash_dmy(a['pe'])}"),
+        ],
+        opening="summary_box",
+        closing="summary_box",
+        wrap=34,
+        with_refs=True,
+        fontsize=7.5,
+    ),
+    Layout(
+        name="us_signed",
+        split="dev",
+        bank="First Harbor Bank, N.A.",
+        currency="USD",
+        fmt=fmt_us,
+        date_fmt=d_slash_mdy,
+        cols=(
+            Col("date", "Date", 60),
+            Col("description", "Description", 250),
+            Col("amount", "Amount", 90, "r"),
+            Col("balance", "Balance", 90, "r"),
+        ),
+        amount_style="signed",
+        header_lines=lambda a: [
+            _kv("Account Holder", a["account_holder"]),
+            _kv("Account Number", a["account_number"]),
+            _kv("Routing Number", a["branch_code"]),
+            _kv("Statement Period", f"{d_long(a['ps'])} through {d_long(a['pe'])}"),
+            _kv("Beginning Balance", "$" + fmt_us(a["ob"])),
+            _kv("Ending Balance", "$" + fmt_us(a["cb"])),
+        ],
+        opening="summary_top",
+        closing="summary_top",
+    ),
+    Layout(
+        name="uk_moneyinout",
+        split="heldout",
+        bank="Barclays Bank UK PLC",
+        currency="GBP",
+        fmt=fmt_us,
+        date_fmt=d_uk_short,
+        cols=(
+            Col("date", "Date", 50),
+            Col("description", "Description", 220),
+            Col("debit", "Money out £", 75, "r"),
+            Col("credit", "Money in £", 75, "r"),
+            Col("balance", "Balance £", 80, "r"),
+        ),
+        header_lines=lambda a: [
+            _kv("Account name", a["account_holder"]),
+            _kv("Sort code", a["branch_code"]),
+            _kv("Account number", a["account_number"]),
+            _kv("Statement period", f"{d_dmy_mon(a['ps'])} - {d_dmy_mon(a['pe'])}"),
+        ],
+        opening="bf_row",
+        closing="cf_row",
+        carry_rows=True,
+    ),
+    Layout(
+        name="eu_dot",
+        split="dev",
+        bank="Nordwest Sparkasse",
+        currency="EUR",
+        fmt=fmt_eu_dot,
+        date_fmt=d_dots,
+        cols=(
+            Col("date", "Booking Date", 58),
+            Col("value_date", "Value Date", 58),
+            Col("description", "Details", 200),
+            Col("debit", "Debit", 70, "r"),
+            Col("credit", "Credit", 70, "r"),
+            Col("balance", "Balance", 75, "r"),
+        ),
+        header_lines=lambda a: [
+            _kv("Account holder", a["account_holder"]),
+            _kv("Account number", a["account_number"]),
+            _kv("IBAN", a["branch_code"]),
+            _kv("Currency", "EUR"),
+            _kv("Period", f"{d_dots(a['ps'])} to {d_dots(a['pe'])}"),
+        ],
+        opening="dated_row",
+        closing="cf_row",
+        wrap=40,
+    ),
+    Layout(
+        name="in_drcr_suffix",
+        split="heldout",
+        bank="Coastal Co-operative Bank",
+        currency="INR",
+        fmt=fmt_indian,
+        date_fmt=d_dash_dmy,
+        cols=(
+            Col("date", "Tran Date", 58),
+            Col("description", "Particulars", 210),
+            Col("reference", "Chq No", 60),
+            Col("amount", "Amount", 85, "r"),
+            Col("balance", "Balance", 95, "r"),
+        ),
+        amount_style="drcr",
+        balance_suffix=True,
+        header_lines=lambda a: [
+            _kv("A/C No", a["account_number"]),
+            _kv("Customer Name", a["account_holder"]),
+            _kv("IFSC", a["branch_code"]),
+            _kv("Period", f"{d_dash_dmy(a['ps'])} to {d_dash_dmy(a['pe'])}"),
+        ],
+        opening="bf_row",
+        closing="cf_row",
+        with_refs=True,
+    ),
+    Layout(
+        name="sg_parens",
+        split="dev",
+        bank="Lion City Bank",
+        currency="SGD",
+        fmt=fmt_us,
+        date_fmt=d_mon_d_y,
+        cols=(
+            Col("date", "Date", 70),
+            Col("description", "Transaction Details", 240),
+            Col("amount", "Amount (S$)", 90, "r"),
+            Col("balance", "Balance (S$)", 90, "r"),
+        ),
+        amount_style="parens",
+        header_lines=lambda a: [
+            _kv("Account Name", a["account_holder"]),
+            _kv("Account No.", a["account_number"]),
+            _kv("Statement Period", f"{d_mon_d_y(a['ps'])} to {d_mon_d_y(a['pe'])}"),
+        ],
+        opening="bf_row",
+        closing="none",
+        wrap=44,
+    ),
+    Layout(
+        name="au_multiline",
+        split="heldout",
+        bank="Pacific Commonwealth Bank",
+        currency="AUD",
+        fmt=fmt_us,
+        date_fmt=d_slash_dmy,
+        cols=(
+            Col("date", "Date", 56),
+            Col("description", "Transaction Description", 190),
+            Col("debit", "Withdrawals", 75, "r"),
+            Col("credit", "Deposits", 75, "r"),
+            Col("balance", "Balance", 80, "r"),
+        ),
+        header_lines=lambda a: [
+            _kv("Account Name", a["account_holder"]),
+            _kv("BSB", a["branch_code"]),
+            _kv("Account Number", a["account_number"]),
+            _kv("Statement Period", f"{d_slash_dmy(a['ps'])} to {d_slash_dmy(a['pe'])}"),
+        ],
+        opening="bf_row",
+        closing="cf_row",
+        carry_rows=True,
+        totals_row=True,
+        wrap=26,
+        split_rows_across_pages=True,
+        rows_per_page=30,
+    ),
+    Layout(
+        name="us_summary_box",
+        split="dev",
+        bank="Granite State Bank",
+        currency="USD",
+        fmt=fmt_us,
+        date_fmt=d_iso,
+        cols=(
+            Col("date", "Posting Date", 70),
+            Col("description", "Description", 230),
+            Col("debit", "Debits", 80, "r"),
+            Col("credit", "Credits", 80, "r"),
+        ),
+        header_lines=lambda a: [
+            _kv("Customer", a["account_holder"]),
+            _kv("Account #", a["account_number"]),
+            _kv("Routing Number", a["branch_code"]),
+            _kv("Statement Period", f"{d_iso(a['ps'])} to {d_iso(a['pe'])}"),
+        ],
+        opening="summary_box",
+        closing="summary_box",
+    ),
+    Layout(
+        name="fr_type_column",
+        split="heldout",
+        bank="Banque Alpine",
+        currency="EUR",
+        fmt=fmt_eu_space,
+        date_fmt=d_slash_dmy,
+        cols=(
+            Col("date", "Date", 56),
+            Col("description", "Description", 210),
+            Col("type", "Dr/Cr", 36, "c"),
+            Col("amount", "Amount", 80, "r"),
+            Col("balance", "Balance", 85, "r"),
+        ),
+        amount_style="type",
+        header_lines=lambda a: [
+            _kv("Account holder", a["account_holder"]),
+            _kv("Account No", a["account_number"]),
+            _kv("IBAN", a["branch_code"]),
+            _kv("Statement period", f"{d_slash_dmy(a['ps'])} to {d_slash_dmy(a['pe'])}"),
+            _kv("Opening balance", fmt_eu_space(a["ob"]) + " EUR"),
+            _kv("Closing balance", fmt_eu_space(a["cb"]) + " EUR"),
+        ],
+        opening="header",
+        closing="header",
+    ),
+)
+
+# ------------------------------------------------------------------------------ content
+
+MERCHANTS = [
+    "ZOMATO LTD",
+    "SWIGGY",
+    "AMAZON SELLER SERVICES",
+    "FLIPKART INTERNET",
+    "UBER INDIA",
+    "TESCO STORES 2231",
+    "SAINSBURYS S/MKTS",
+    "STARBUCKS COFFEE",
+    "SHELL OIL 57442",
+    "WHOLE FOODS MARKET",
+    "NETFLIX.COM",
+    "SPOTIFY AB",
+    "APPLE.COM/BILL",
+    "IKEA DEUTSCHLAND",
+    "REWE MARKT GMBH",
+    "CAFÉ MÜLLER",
+    "COLES SUPERMARKETS",
+    "WOOLWORTHS 3321",
+    "KOPITIAM",
+    "GRAB TRANSPORT",
+    "BOULANGERIE PAUL",
+    "MIGROS ZÜRICH",
+    "BIG BAZAAR",
+    "DMART AVENUE",
+]
+EMPLOYERS = ["ACME SOFTWARE PVT LTD", "GLOBEX CORPORATION", "INITECH LLC", "UMBRELLA PLC"]
+BILLERS = ["BESCOM ELECTRICITY", "THAMES WATER", "VODAFONE", "COMCAST CABLE", "AGL ENERGY"]
+NAMES = [
+    "ASHA VERMA",
+    "RAHUL SHARMA",
+    "JOHN A SMITH",
+    "EMMA JONES",
+    "LUKAS MEYER",
+    "PRIYA NAIR",
+    "TAN WEI MING",
+    "OLIVIA BROWN",
+    "CAMILLE DURAND",
+    "NOAH WILLIAMS",
+    "MEI LING CHEN",
+]
+
+
+def _description(rng: random.Random, credit: bool, d: dt.date) -> tuple[str, str | None]:
+    ref = str(rng.randrange(10**11, 10**12))
+    if credit:
+        pick = rng.random()
+        if pick < 0.4:
+            emp = rng.choice(EMPLOYERS)
+            return f"NEFT CR {emp} SALARY {MONTHS[d.month - 1].upper()}", "N" + ref[:9]
+        if pick < 0.7:
+            return f"UPI/CR/{ref}/{rng.choice(NAMES)}/HDFC/payment", ref
+        return f"REFUND {rng.choice(MERCHANTS)} ORDER {rng.randrange(1000, 9999)}", None
+    pick = rng.random()
+    if pick < 0.35:
+        merchant = rng.choice(MERCHANTS)
+        handle = merchant.split()[0].lower().strip(".")
+        return f"UPI/DR/{ref}/{merchant}/YESB/{handle}@ybl", ref
+    if pick < 0.55:
+        return f"POS {rng.choice(MERCHANTS)} ON {d.day:02d}/{d.month:02d}", None
+    if pick < 0.7:
+        return f"ATM WDL {rng.randrange(100000, 999999)} CITY CENTRE", str(
+            rng.randrange(10**5, 10**6)
+        )
+    if pick < 0.85:
+        return f"DIRECT DEBIT {rng.choice(BILLERS)} REF {rng.randrange(10**6, 10**7)}", None
+    return f"CHQ PAID {rng.randrange(100000, 999999)} {rng.choice(NAMES)}", str(
+        rng.randrange(100000, 999999)
+    )
+
+
+@dataclass
+class Row:
+    date: dt.date
+    description: str
+    reference: str | None
+    debit: Decimal | None
+    credit: Decimal | None
+    balance: Decimal
+
+
+@dataclass
+class Case:
+    """One generated document and what the engine should read from it."""
+
+    name: str
+    layout: str
+    split: Split
+    kind: Kind
+    content: bytes
+    content_type: str
+    truth: dict[str, Any]
+    pages: int = 1
+    notes: list[str] = field(default_factory=list)
+
+
+def _account(layout: Layout, rng: random.Random) -> dict[str, Any]:
+    year = rng.choice([2023, 2024, 2025])
+    month = rng.randrange(1, 13)
+    ps = dt.date(year, month, 1)
+    pe = (dt.date(year + (month == 12), month % 12 + 1, 1)) - dt.timedelta(days=1)
+    holder = rng.choice(NAMES)
+    if layout.currency == "INR":
+        number = f"{rng.randrange(10**10, 10**11)}"
+        code = (
+            {"in_sbi": "SBIN", "in_hdfc": "HDFC"}.get(layout.name, "CCBL")
+            + "0"
+            + str(rng.randrange(100000, 999999))
+        )
+    elif layout.currency == "GBP":
+        number = f"{rng.randrange(10**7, 10**8)}"
+        code = f"{rng.randrange(10, 99)}-{rng.randrange(10, 99)}-{rng.randrange(10, 99)}"
+    elif layout.currency == "EUR":
+        number = f"{rng.randrange(10**9, 10**10)}"
+        country = "DE" if layout.name == "eu_dot" else "FR"
+        digits = f"{rng.randrange(10**19, 10**20)}"
+        raw = f"{country}{rng.randrange(10, 99)}{digits}"
+        code = " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+    elif layout.currency == "AUD":
+        number = f"{rng.randrange(10**8, 10**9)}"
+        code = f"{rng.randrange(100, 999)}-{rng.randrange(100, 999)}"
+    elif layout.currency == "USD":
+        number = f"{rng.randrange(10**11, 10**12)}"
+        code = f"{rng.randrange(10**8, 10**9)}"
+    else:
+        number = f"{rng.randrange(100, 999)}-{rng.randrange(100000, 999999)}-{rng.randrange(0, 9)}"
+        code = None
+    if rng.random() < 0.3 and layout.currency == "INR":
+        number = "XXXXXXX" + number[-4:]
+    ob = _q(Decimal(rng.randrange(50_000, 5_000_000)) / 100)
+    return {
+        "bank_name": layout.bank,
+        "account_holder": holder,
+        "account_number": number,
+        "branch_code": code,
+        "currency": layout.currency,
+        "ps": ps,
+        "pe": pe,
+        "ob": ob,
+    }
+
+
+def _rows(layout: Layout, rng: random.Random, acct: dict[str, Any], n: int) -> list[Row]:
+    days = sorted(
+        acct["ps"] + dt.timedelta(days=rng.randrange(0, (acct["pe"] - acct["ps"]).days + 1))
+        for _ in range(n)
+    )
+    balance = acct["ob"]
+    rows: list[Row] = []
+    scale = 100 if layout.currency in ("INR",) else 10
+    for d in days:
+        credit = rng.random() < 0.25
+        if credit:
+            value = _q(Decimal(rng.randrange(500, 60_000 * scale)) / 100)
+        else:
+            value = _q(Decimal(rng.randrange(100, 4_000 * scale)) / 100)
+            if rng.random() < 0.08:
+                value = _q(Decimal(rng.randrange(100_000, 300_000)) / 100)  # 1,000–3,000
+        desc, ref = _description(rng, credit, d)
+        balance = balance + value if credit else balance - value
+        rows.append(
+            Row(
+                d,
+                desc,
+                ref if layout.with_refs else None,
+                None if credit else value,
+                value if credit else None,
+                balance,
+            )
+        )
+    return rows
+
+
+# ------------------------------------------------------------------------------ rendering
+
+
+class _Pdf:
+    def __init__(self, layout: Layout) -> None:
+        self.doc = pymupdf.open()
+        self.font = pymupdf.Font(fontfile=FONT_PATH)
+        self.bold = pymupdf.Font(fontfile=BOLD_PATH)
+        self.layout = layout
+        self.page: Any = None
+
+    def new_page(self) -> None:
+        self.page = self.doc.new_page(width=595, height=842)
+        self.page.insert_font(fontname="dv", fontfile=FONT_PATH)
+        self.page.insert_font(fontname="dvb", fontfile=BOLD_PATH)
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        s: str,
+        *,
+        size: float | None = None,
+        bold: bool = False,
+        align: str = "l",
+        width: float = 0.0,
+    ) -> None:
+        size = size or self.layout.fontsize
+        font = self.bold if bold else self.font
+        w = font.text_length(s, fontsize=size)
+        if align == "r":
+            x = x + width - w - 3
+        elif align == "c":
+            x = x + (width - w) / 2
+        else:
+            x = x + 2
+        self.page.insert_text((x, y), s, fontsize=size, fontname="dvb" if bold else "dv")
+
+
+def _cell_values(layout: Layout, row: Row) -> dict[str, str]:
+    f = layout.fmt
+    out: dict[str, str] = {}
+    amount = row.credit if row.credit is not None else row.debit
+    assert amount is not None
+    is_debit = row.debit is not None
+    if layout.amount_style == "split":
+        out["debit"] = f(row.debit) if row.debit is not None else ""
+        out["credit"] = f(row.credit) if row.credit is not None else ""
+    elif layout.amount_style == "signed":
+        out["amount"] = ("-" if is_debit else "") + f(amount)
+    elif layout.amount_style == "parens":
+        out["amount"] = f"({f(amount)})" if is_debit else f(amount)
+    elif layout.amount_style == "trailing":
+        out["amount"] = f(amount) + ("-" if is_debit else "")
+    elif layout.amount_style == "drcr":
+        out["amount"] = f(amount) + (" Dr" if is_debit else " Cr")
+    elif layout.amount_style == "type":
+        out["amount"] = f(amount)
+        out["type"] = "DR" if is_debit else "CR"
+    bal = f(row.balance)
+    if row.balance < 0:
+        bal = ("-" + bal) if not layout.balance_suffix else bal + " Dr"
+    elif layout.balance_suffix:
+        bal += " Cr"
+    out["balance"] = bal
+    out["date"] = layout.date_fmt(row.date)
+    out["value_date"] = layout.date_fmt(row.date)
+    out["reference"] = row.reference or ""
+    return out
+
+
+def _render_text(
+    layout: Layout, acct: dict[str, Any], rows: list[Row], total_pages: int = 0
+) -> tuple[bytes, list[dict[str, Any]], int, Decimal | None]:
+    pdf = _Pdf(layout)
+    size = layout.fontsize
+    pitch = size * layout.row_gap
+    left = 36.0
+    xs = [left]
+    for col in layout.cols:
+        xs.append(xs[-1] + col.width)
+    truth_rows: list[dict[str, Any]] = []
+    ob, f = acct["ob"], layout.fmt
+    page_no = 0
+    y = 0.0
+    bottom = 842 - 70
+
+    def header_block() -> None:
+        nonlocal y
+        pdf.text(left, 52, layout.bank, size=15, bold=True)
+        pdf.text(left, 68, "Statement of Account", size=9)
+        y = 92.0
+        for label, value in layout.header_lines(acct):
+            pdf.text(left, y, f"{label} : {value}", size=8.5)
+            y += 12.5
+        if layout.currency in ("GBP", "AUD", "SGD"):
+            pdf.text(left, y, f"All amounts in {layout.currency}", size=8)
+            y += 12.5
+        y += 10
+
+    def table_header() -> None:
+        nonlocal y
+        pdf.page.draw_line((left, y - size - 2), (xs[-1], y - size - 2), width=0.6)
+        for col, x in zip(layout.cols, xs, strict=False):
+            pdf.text(x, y, col.title, bold=True, align=col.align, width=col.width)
+        pdf.page.draw_line((left, y + 4), (xs[-1], y + 4), width=0.6)
+        y += pitch + 4
+
+    def special_row(label: str, balance: Decimal, date: dt.date | None = None) -> None:
+        nonlocal y
+        values = {c.role: "" for c in layout.cols}
+        desc_col = next(i for i, c in enumerate(layout.cols) if c.role == "description")
+        if date is not None:
+            values["date"] = layout.date_fmt(date)
+        bal = f(balance)
+        if layout.balance_suffix:
+            bal += " Cr" if balance >= 0 else " Dr"
+        if "balance" in values:
+            values["balance"] = bal
+        elif "credit" in values:
+            values["credit"] = bal
+        values["description"] = label
+        for i, (col, x) in enumerate(zip(layout.cols, xs, strict=False)):
+            if values.get(col.role):
+                pdf.text(
+                    x, y, values[col.role], align=col.align, width=col.width, bold=i == desc_col
+                )
+        y += pitch
+
+    def footer() -> None:
+        pdf.text(left, 842 - 36, f"Page {page_no} of {total_pages or 9}", size=7)
+        pdf.text(300, 842 - 36, "This is a computer generated statement.", size=7)
+
+    def start_page() -> None:
+        nonlocal page_no, y
+        pdf.new_page()
+        page_no += 1
+        if page_no == 1:
+            header_block()
+        else:
+            y = 60.0
+            pdf.text(left, 44, f"{layout.bank} - Statement of Account (continued)", size=8)
+        table_header()
+
+    start_page()
+    running = ob
+    if layout.opening == "bf_row":
+        special_row("Balance brought forward" if layout.carry_rows else "Opening Balance", ob)
+    elif layout.opening == "dated_row":
+        special_row("Opening balance", ob, acct["ps"])
+    count_on_page = 0
+    for row in rows:
+        desc_lines = (
+            textwrap.wrap(
+                row.description, layout.wrap, break_long_words=True, break_on_hyphens=False
+            )
+            if layout.wrap
+            else [row.description]
+        )
+        need = pitch * len(desc_lines)
+        split_here = False
+        if y + need > bottom or count_on_page >= layout.rows_per_page:
+            if layout.split_rows_across_pages and len(desc_lines) > 1 and y + pitch <= bottom:
+                split_here = True
+            else:
+                if layout.carry_rows:
+                    special_row("Balance carried forward", running)
+                footer()
+                start_page()
+                count_on_page = 0
+                if layout.carry_rows:
+                    special_row("Balance brought forward", running)
+        values = _cell_values(layout, row)
+        for col, x in zip(layout.cols, xs, strict=False):
+            if col.role != "description" and values.get(col.role):
+                pdf.text(x, y, values[col.role], align=col.align, width=col.width)
+        truth_rows.append(
+            {
+                "date": row.date.isoformat(),
+                "value_date": row.date.isoformat()
+                if any(c.role == "value_date" for c in layout.cols)
+                else None,
+                "description": " ".join(desc_lines),
+                "reference": row.reference
+                if any(c.role == "reference" for c in layout.cols)
+                else None,
+                "debit": float(row.debit) if row.debit is not None else None,
+                "credit": float(row.credit) if row.credit is not None else None,
+                "amount": float((row.credit or 0) - (row.debit or 0)),
+                "balance": float(row.balance)
+                if any(c.role == "balance" for c in layout.cols)
+                else None,
+                "page": page_no,
+            }
+        )
+        dx = xs[[c.role for c in layout.cols].index("description")]
+        for k, line in enumerate(desc_lines):
+            if split_here and k == 1:
+                # the row goes on over the page break: its tail starts the next page
+                footer()
+                start_page()
+                count_on_page = 0
+            pdf.text(dx, y, line)
+            y += pitch
+        running = row.balance
+        count_on_page += 1
+    if layout.totals_row:
+        td = sum((r.debit or Decimal(0) for r in rows), Decimal(0))
+        tc = sum((r.credit or Decimal(0) for r in rows), Decimal(0))
+        y += 2
+        desc_i = [c.role for c in layout.cols].index("description")
+        pdf.text(xs[desc_i], y, "TOTALS", bold=True)
+        for col, x in zip(layout.cols, xs, strict=False):
+            if col.role == "debit":
+                pdf.text(x, y, f(td), align="r", width=col.width, bold=True)
+            if col.role == "credit":
+                pdf.text(x, y, f(tc), align="r", width=col.width, bold=True)
+        y += pitch
+    closing: Decimal | None = running
+    if layout.closing == "cf_row":
+        special_row(
+            "Closing balance" if not layout.carry_rows else "Balance carried forward", running
+        )
+    if layout.opening == "summary_box" or layout.closing == "summary_box":
+        if y + 60 > bottom:
+            footer()
+            start_page()
+        y += 18
+        pdf.text(left, y, "STATEMENT SUMMARY", bold=True, size=9)
+        y += 14
+        labels = ["Opening Balance", "Total Debits", "Total Credits", "Closing Balance"]
+        td = sum((r.debit or Decimal(0) for r in rows), Decimal(0))
+        tc = sum((r.credit or Decimal(0) for r in rows), Decimal(0))
+        values = [f(ob), f(td), f(tc), f(running)]
+        for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+            pdf.text(left + i * 120, y, label, size=8, bold=True, align="r", width=110)
+            pdf.text(left + i * 120, y + 13, value, size=8, align="r", width=110)
+        y += 30
+    if layout.closing == "none":
+        closing = running if any(c.role == "balance" for c in layout.cols) else None
+    footer()
+    doc = pdf.doc
+    pages = doc.page_count
+    data = doc.tobytes(garbage=3, deflate=True)
+    doc.close()
+    return data, truth_rows, pages, closing
+
+
+def make_case(layout: Layout, seed: int, kind: Kind = "text", *, rows: int | None = None) -> Case:
+    """One statement of ``layout`` rendered as ``kind``; the same arguments give the same case."""
+    rng = random.Random(f"{layout.name}:{seed}")
+    acct = _account(layout, rng)
+    n = rows if rows is not None else rng.randrange(14, 70)
+    rows_ = _rows(layout, rng, acct, n)
+    acct["cb"] = rows_[-1].balance
+    _, _, pages, _ = _render_text(layout, acct, rows_)
+    pdf, truth_rows, pages, closing = _render_text(layout, acct, rows_, pages)
+    has_opening = True
+    account = {
+        "bank_name": layout.bank,
+        "account_holder": acct["account_holder"],
+        "account_number": acct["account_number"],
+        "branch_code": acct["branch_code"],
+        "currency": layout.currency,
+        "period_start": acct["ps"].isoformat(),
+        "period_end": acct["pe"].isoformat(),
+        "opening_balance": float(acct["ob"]) if has_opening else None,
+        "closing_balance": float(closing) if closing is not None else None,
+    }
+    if layout.name == "sg_parens":
+        account["branch_code"] = None
+    truth = {"account": account, "transactions": truth_rows}
+    name = f"{layout.name}-{seed}-{kind}"
+    if kind == "text":
+        return Case(name, layout.name, layout.split, kind, pdf, "application/pdf", truth, pages)
+    if kind == "scan":
+        data, notes = render_scan(pdf, rng)
+        return Case(
+            name, layout.name, layout.split, kind, data, "application/pdf", truth, pages, notes
+        )
+    data, notes = render_photo(pdf, rng)
+    truth = {
+        "account": account,
+        "transactions": [t for t in truth_rows if t["page"] == 1],
+        "first_page_only": True,
+    }
+    return Case(name, layout.name, layout.split, kind, data, "image/jpeg", truth, 1, notes)
+
+
+def _to_gray(page: Any, dpi: int) -> np.ndarray:
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+    return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width).copy()
+
+
+def render_scan(pdf: bytes, rng: random.Random) -> tuple[bytes, list[str]]:
+    """An image-only PDF: each page rasterised at 150–300 dpi, noisy, blurred, skewed."""
+    import cv2
+
+    src = pymupdf.open(stream=pdf, filetype="pdf")
+    out = pymupdf.open()
+    dpi = rng.choice([150, 200, 300])
+    angle = rng.uniform(-1.5, 1.5)
+    turn = rng.choices([0, 90, 180, 270], weights=[7, 1, 1, 1])[0]
+    notes = [f"dpi={dpi}", f"skew={angle:.2f}", f"turn={turn}"]
+    nrng = np.random.default_rng(rng.randrange(2**32))
+    for page in src:
+        img = _to_gray(page, dpi)
+        h, w = img.shape
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        img = cv2.warpAffine(img, m, (w, h), borderValue=255)
+        img = cv2.GaussianBlur(img, (3, 3), 0.6)
+        noise = nrng.normal(0, 10, img.shape)
+        img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+        if turn:
+            img = np.ascontiguousarray(np.rot90(img, k=-turn // 90))
+        ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        assert ok
+        ih, iw = img.shape
+        p = out.new_page(width=iw * 72 / dpi, height=ih * 72 / dpi)
+        p.insert_image(p.rect, stream=enc.tobytes())
+    data = out.tobytes(garbage=3, deflate=True)
+    src.close()
+    out.close()
+    return data, notes
+
+
+def render_photo(pdf: bytes, rng: random.Random) -> tuple[bytes, list[str]]:
+    """Page 1 as a phone photo: slight perspective, uneven light, blur, JPEG."""
+    import cv2
+
+    src = pymupdf.open(stream=pdf, filetype="pdf")
+    img = _to_gray(src[0], 200)
+    src.close()
+    h, w = img.shape
+    pad = 60
+    canvas = np.full((h + 2 * pad, w + 2 * pad), 90, dtype=np.uint8)  # a desk around the page
+    canvas[pad : pad + h, pad : pad + w] = img
+    ch, cw = canvas.shape
+    j = 0.012
+    srcq = np.float32([[0, 0], [cw, 0], [cw, ch], [0, ch]])
+    dstq = np.float32([[x + rng.uniform(-j, j) * cw, y + rng.uniform(-j, j) * ch] for x, y in srcq])
+    m = cv2.getPerspectiveTransform(srcq, dstq)
+    warped = cv2.warpPerspective(canvas, m, (cw, ch), borderValue=90)
+    yy, xx = np.mgrid[0:ch, 0:cw]
+    light = 0.82 + 0.18 * (xx / cw) * (1 - 0.5 * yy / ch)
+    lit = np.clip(warped.astype(np.float32) * light + 12, 0, 255).astype(np.uint8)
+    lit = cv2.GaussianBlur(lit, (3, 3), 0.8)
+    color = cv2.cvtColor(lit, cv2.COLOR_GRAY2BGR)
+    ok, enc = cv2.imencode(".jpg", color, [cv2.IMWRITE_JPEG_QUALITY, 75])
+    assert ok
+    return enc.tobytes(), ["photo", "dpi=200"]
+
+
+def cases(
+    *,
+    quick: bool = False,
+    kinds: tuple[Kind, ...] = ("text", "scan", "photo"),
+    split: Split | None = None,
+) -> Iterator[Case]:
+    """The evaluation set: per layout, several text PDFs, a scan and a photo."""
+    for layout in LAYOUTS:
+        if split is not None and layout.split != split:
+            continue
+        if "text" in kinds:
+            for seed in range(1 if quick else 4):
+                yield make_case(layout, seed, "text")
+        if "scan" in kinds and (not quick or layout.name in ("in_sbi", "uk_moneyinout")):
+            yield make_case(layout, 100, "scan", rows=18)
+        if "photo" in kinds and not quick:
+            yield make_case(layout, 200, "photo", rows=16)
+
+
+def main() -> None:
+    """Write the evaluation set to a folder (for looking at it): ``python -m
+    bench.statements.generate OUT_DIR``."""
+    import json
+    import sys
+
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/fintract-statements")
+    out.mkdir(parents=True, exist_ok=True)
+    for case in cases(quick="--quick" in sys.argv):
+        ext = "jpg" if case.content_type == "image/jpeg" else "pdf"
+        (out / f"{case.name}.{ext}").write_bytes(case.content)
+        (out / f"{case.name}.json").write_text(json.dumps(case.truth, indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
