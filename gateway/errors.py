@@ -10,9 +10,10 @@ gRPC status                 HTTP
 ==========================  ====================================================
 NOT_FOUND                   404
 INVALID_ARGUMENT            400; unsupported_file_type 415; file_too_large,
-                            too_many_pages, image_too_large 413; encrypted_pdf and
-                            wrong_password 422 (well-formed, but the content cannot be
-                            opened without the right ``password`` form field)
+                            too_many_pages, image_too_large 413. encrypted_pdf and
+                            wrong_password stay 400: the client fixes them by sending the
+                            right ``password`` form field, like any other bad input (422
+                            is kept for request bodies that fail validation)
 FAILED_PRECONDITION,
 ALREADY_EXISTS              409
 RESOURCE_EXHAUSTED          429 (rate_limited); 413 for the size codes above
@@ -59,8 +60,6 @@ CODE_TO_HTTP: Mapping[str, int] = {
     "file_too_large": 413,
     "too_many_pages": 413,
     "image_too_large": 413,
-    "encrypted_pdf": 422,
-    "wrong_password": 422,
 }
 
 

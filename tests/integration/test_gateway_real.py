@@ -173,7 +173,7 @@ async def test_real_ingest_refusals_map_to_http(real: RealStack) -> None:
         )
 
     _err(await upload("a.pdf", b"just a few words of plain text"), 415, "unsupported_file_type")
-    _err(await upload("locked.pdf", _pdf(STATEMENT, password="pw1")), 422, "encrypted_pdf")
+    _err(await upload("locked.pdf", _pdf(STATEMENT, password="pw1")), 400, "encrypted_pdf")
     opened = await upload("locked.pdf", _pdf(STATEMENT, password="pw1"), password="pw1")
     assert opened.status_code == 200, opened.text
     _err(await upload("broken.pdf", b"%PDF-1.7\n garbage garbage"), 400, "corrupt_file")

@@ -90,7 +90,7 @@ async def test_upload_where_every_file_fails_answers_with_the_error(gateway: Gat
         files=[("files", ("locked.pdf", encrypted, "application/pdf"))],
         headers=headers,
     )
-    error = _error(response, 422, "encrypted_pdf")
+    error = _error(response, 400, "encrypted_pdf")
     assert error["details"]["errors"][0]["filename"] == "locked.pdf"
     # the right password opens it
     ok = await gateway.client.post(
@@ -234,8 +234,8 @@ async def test_unknown_route_is_a_404_envelope(gateway: Gateway) -> None:
         ("NOT_FOUND", "not_found", 404, "not_found"),
         ("INVALID_ARGUMENT", "corrupt_file", 400, "corrupt_file"),
         ("INVALID_ARGUMENT", "unsupported_file_type", 415, "unsupported_file_type"),
-        ("INVALID_ARGUMENT", "encrypted_pdf", 422, "encrypted_pdf"),
-        ("INVALID_ARGUMENT", "wrong_password", 422, "wrong_password"),
+        ("INVALID_ARGUMENT", "encrypted_pdf", 400, "encrypted_pdf"),
+        ("INVALID_ARGUMENT", "wrong_password", 400, "wrong_password"),
         ("INVALID_ARGUMENT", "invalid_callback_url", 400, "invalid_callback_url"),
         ("RESOURCE_EXHAUSTED", "file_too_large", 413, "file_too_large"),
         ("RESOURCE_EXHAUSTED", "too_many_pages", 413, "too_many_pages"),
