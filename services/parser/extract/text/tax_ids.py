@@ -55,6 +55,7 @@ _VAT_FULL = {cc: re.compile(rf"{cc}{shape}") for cc, shape in _VAT_SHAPES.items(
 VAT_CANDIDATE_RE = re.compile(
     r"\b(" + "|".join(_VAT_SHAPES) + r")[ .\-]?((?:[0-9A-Z][ .\-]?){7,13}[0-9A-Z])\b"
 )
+_VAT_START = re.compile(r"\b(?:" + "|".join(_VAT_SHAPES) + r")")
 IBAN_CANDIDATE_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:[ ]?[0-9A-Z]{4}){2,7}(?:[ ]?[0-9A-Z]{1,4})?)\b")
 
 
@@ -184,8 +185,10 @@ def find_tax_ids(text: str) -> list[TaxId]:
         if iban_valid(value):
             found.append(TaxId("iban", value, text[m.start() : m.end()], m.start(), m.end(), True))
     taken = [(t.start, t.end) for t in found]
-    for m in VAT_CANDIDATE_RE.finditer(upper):
-        if any(s <= m.start() < e for s, e in taken):
+    for start in _VAT_START.finditer(upper):
+        # candidates may overlap ("…hosting.DE UStId DE 232 446 240"): try every start
+        m = VAT_CANDIDATE_RE.match(upper, start.start())
+        if m is None or any(s <= m.start() < e for s, e in taken):
             continue
         body = _compact(m.group(2))
         cc = m.group(1)
@@ -202,6 +205,7 @@ def find_tax_ids(text: str) -> list[TaxId]:
                         "vat", value, text[m.start() : end], m.start(), end, vat_checksum_ok(value)
                     )
                 )
+                taken.append((m.start(), end))
                 break
     found.sort(key=lambda t: t.start)
     return found
