@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -22,7 +22,7 @@ from services.common.errors import InputError, InvalidTransition, NotFound
 from services.common.redis import Keys
 from services.jobs import scripts
 
-STATUS_NAMES = {
+STATUS_NAMES: dict[jobs_pb2.JobStatus.ValueType, str] = {
     jobs_pb2.JOB_STATUS_PENDING: "pending",
     jobs_pb2.JOB_STATUS_PROCESSING: "processing",
     jobs_pb2.JOB_STATUS_COMPLETED: "completed",
@@ -31,7 +31,7 @@ STATUS_NAMES = {
 STATUS_BY_NAME = {name: value for value, name in STATUS_NAMES.items()}
 TERMINAL = frozenset({"completed", "failed"})
 
-DOCUMENT_TYPE_NAMES = {
+DOCUMENT_TYPE_NAMES: dict[results_pb2.DocumentType.ValueType, str] = {
     results_pb2.DOCUMENT_TYPE_BANK_STATEMENT: "bank_statement",
     results_pb2.DOCUMENT_TYPE_INVOICE: "invoice",
 }
@@ -61,7 +61,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def document_type_name(value: int) -> str:
+def document_type_name(value: results_pb2.DocumentType.ValueType) -> str:
     """``DOCUMENT_TYPE_INVOICE`` → ``invoice``; other types have no jobs."""
     try:
         return DOCUMENT_TYPE_NAMES[value]
@@ -86,7 +86,9 @@ def job_from_fields(
         job_id=text("job_id"),
         user_id=text("user_id"),
         status=STATUS_BY_NAME.get(text("status"), jobs_pb2.JOB_STATUS_UNSPECIFIED),
-        document_type=DOCUMENT_TYPE_BY_NAME.get(text("document_type"), 0),
+        document_type=DOCUMENT_TYPE_BY_NAME.get(
+            text("document_type"), results_pb2.DOCUMENT_TYPE_UNSPECIFIED
+        ),
         document_id=text("document_id"),
         file_id=text("file_id"),
         pages_total=number("pages_total"),
@@ -127,7 +129,9 @@ def _job_hash(job: jobs_pb2.Job) -> dict[str, str]:
     }
 
 
-def batch_status(pending: int, processing: int, completed: int, failed: int) -> int:
+def batch_status(
+    pending: int, processing: int, completed: int, failed: int
+) -> jobs_pb2.BatchStatus.ValueType:
     """The batch's status from its counts: partial when every job ended and some failed."""
     total = pending + processing + completed + failed
     if total and completed + failed == total:
@@ -232,10 +236,10 @@ class Registry:
 
     # -- reads -----------------------------------------------------------------------------
     async def get_job(self, job_id: str, *, with_result: bool = True) -> jobs_pb2.Job | None:
-        raw = await self.redis.hgetall(self.job_key(job_id))
+        raw = cast(dict[bytes, bytes], await self.redis.hgetall(self.job_key(job_id)))
         if not raw:
             return None
-        fields = {key.decode(): value for key, value in raw.items()}
+        fields: dict[str, bytes | None] = {key.decode(): value for key, value in raw.items()}
         result = fields.pop("result", None) if with_result else None
         return job_from_fields(fields, result=result)
 

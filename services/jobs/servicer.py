@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from fintract.api.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from fintract.api.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from fintract.api.parser.v1 import parser_pb2
+from fintract.api.results.v1 import results_pb2
 from services.common.errors import InputError, NotFound, Unavailable
 from services.common.logging import bound_context, get_logger
 from services.common.nats_bus import parse_stream
@@ -39,7 +40,7 @@ _log = get_logger("fintract.jobs")
 DEFAULT_PAGE_SIZE = 20
 
 
-class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):  # type: ignore[misc]
+class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
     """Implements fintract.api.jobs.v1.JobsService."""
 
     def __init__(
@@ -96,7 +97,7 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):  # type: ignore[misc]
         self,
         *,
         user_id: str,
-        document_type: int,
+        document_type: results_pb2.DocumentType.ValueType,
         document_id: str,
         file_id: str,
         provider: str,
@@ -204,7 +205,10 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):  # type: ignore[misc]
             status=batch_status(
                 counts["pending"], counts["processing"], counts["completed"], counts["failed"]
             ),
-            **counts,
+            pending=counts["pending"],
+            processing=counts["processing"],
+            completed=counts["completed"],
+            failed=counts["failed"],
         )
         batch.created_at.FromMilliseconds(int(head["created_ms"]))
         batch.updated_at.FromMilliseconds(int(head["updated_ms"]))
@@ -400,7 +404,7 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):  # type: ignore[misc]
                 yield jobs_pb2.WatchJobResponse(job=job)
         finally:
             await pubsub.unsubscribe()
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     # -- worker-facing RPCs ----------------------------------------------------------------
     async def StartJob(

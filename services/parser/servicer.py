@@ -47,7 +47,7 @@ def sniff(content: bytes) -> str:
     raise UnsupportedFileType("content is not a PDF, PNG, JPEG, GIF or WEBP")
 
 
-class ParserServicer(parser_pb2_grpc.ParserServiceServicer):  # type: ignore[misc]
+class ParserServicer(parser_pb2_grpc.ParserServiceServicer):
     """Implements fintract.api.parser.v1.ParserService."""
 
     def __init__(self, *, settings: ParserSettings, extraction: Extraction) -> None:
