@@ -23,6 +23,7 @@ from services.common.gemini import (
     escalate_statement_page,
     payment_data,
     route,
+    route_many,
     statement_rows,
 )
 from services.common.ocr import OcrWord
@@ -240,6 +241,26 @@ async def test_hybrid_escalates_only_when_local_falls_short(
     routed = await route("gemini", confident, escalate, threshold=0.85)
     assert routed.source == "gemini"
     assert len(server.requests) == 3
+
+
+async def test_pages_of_a_document_escalate_independently(server: GeminiServer, make: Any) -> None:
+    provider = make()
+    # Unmasked page text: the full account number is what the page shows.
+    account = {**ACCOUNT, "account_number": "50100123456789"}
+    server.script(answer({"account": account, "transactions": ROWS}), model=FLASH, always=True)
+    clean = Assessment(checks={"balance_continuity": True})
+    broken = Assessment(checks={"balance_continuity": False})
+    locals_ = [clean, broken, clean, None]
+
+    def page(n: int) -> Any:
+        return lambda: escalate_statement_page(provider, png(), PAGE_TEXT, page_number=n)
+
+    routed = await route_many("hybrid", locals_, [page(n) for n in range(1, 5)], threshold=0.85)
+    assert [i + 1 for i, r in enumerate(routed) if r.escalated] == [2, 4]
+    assert [r.source for r in routed] == ["local", "gemini", "local", "gemini"]
+    assert len(server.requests) == 2
+    assert routed[1].gemini is not None
+    assert {row["page"] for row in statement_rows(routed[1].gemini.answer)} == {2}
 
 
 async def test_hybrid_keeps_local_when_gemini_fails(server: GeminiServer, make: Any) -> None:

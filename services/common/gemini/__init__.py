@@ -20,6 +20,7 @@ from services.common.gemini.escalate import (
     escalate_statement_page,
     payment_data,
     route,
+    route_many,
     statement_rows,
 )
 from services.common.gemini.masking import black_out, mask_image, mask_text, sensitive_boxes
@@ -90,6 +91,7 @@ __all__ = [
     "resolve_provider",
     "response_schema",
     "route",
+    "route_many",
     "sensitive_boxes",
     "should_escalate",
     "statement_rows",

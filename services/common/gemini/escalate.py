@@ -154,6 +154,28 @@ async def route(
     return Routed(source=winner, escalated=True, reasons=decision.reasons, gemini=answer)
 
 
+async def route_many(
+    mode: ProviderName,
+    locals_: Sequence[Assessment | None],
+    escalators: Sequence[Callable[[], Awaitable[Escalated[T]]]],
+    *,
+    threshold: float,
+) -> list[Routed[T]]:
+    """:func:`route` for each page of a document, concurrently (the provider caps how many
+    requests are in flight). ``escalated_pages`` of the provenance is
+    ``[i + 1 for i, r in enumerate(results) if r.escalated]``."""
+    if len(locals_) != len(escalators):
+        raise ValueError("one local assessment per escalator")
+    return list(
+        await asyncio.gather(
+            *(
+                route(mode, local, escalate, threshold=threshold)
+                for local, escalate in zip(locals_, escalators, strict=True)
+            )
+        )
+    )
+
+
 async def _prepare(
     provider: GeminiProvider,
     data: bytes,
@@ -319,5 +341,6 @@ __all__ = [
     "escalate_statement_page",
     "payment_data",
     "route",
+    "route_many",
     "statement_rows",
 ]
