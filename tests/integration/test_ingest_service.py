@@ -510,3 +510,34 @@ def test_settings_defaults() -> None:
     settings = IngestSettings()
     assert settings.max_upload_bytes == 25 * 1024 * 1024
     assert settings.max_pages == 500
+
+
+# --- a caller that goes away mid-write ------------------------------------------------------
+
+
+async def test_caller_cancelled_during_the_write_leaves_a_whole_document(
+    database: Database, blob_root: Path, namespace: str, user: str
+) -> None:
+    from services.common.storage import LocalBlobStore
+    from services.ingest.repository import DocumentRepository
+    from services.ingest.service import IngestServicer
+
+    settings = settings_for(database, blob_root, namespace)
+    engine = create_engine(database.url, schema=database.schema)
+    servicer = IngestServicer(
+        settings=settings, repository=DocumentRepository(engine), store=LocalBlobStore(blob_root)
+    )
+    client = Client(None, None, blob_root, database)  # type: ignore[arg-type]
+    try:
+        task = asyncio.create_task(servicer.ingest(user_id=user, filename="a.pdf", data=make_pdf()))
+        while not servicer._inflight and not task.done():  # noqa: ASYNC110 - one loop turn each
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await servicer.drain()
+        # The write went on without its caller: blob and row, both present.
+        assert len(client.blobs()) == 1
+        assert await client.rows(user) == 1
+    finally:
+        await engine.dispose()
