@@ -385,8 +385,11 @@ def read_header(lines: list[Line], order: DateOrder) -> Header:
         header.scores["currency"] = 0.8 if header.currency else 0.0
     header.seller, header.buyer = _parties(lines)
     if header.currency is None:
-        # nothing names a currency: the seller's tax registration tells the country's
-        header.currency = _currency_of_tax_id(header.seller.tax_id or header.buyer.tax_id)
+        # nothing names a currency: the seller's tax registration or the country its
+        # address names tells the country's
+        header.currency = _currency_of_tax_id(header.seller.tax_id) or _currency_of_country(
+            lines
+        ) or _currency_of_tax_id(header.buyer.tax_id)
         header.scores["currency"] = 0.6 if header.currency else 0.0
     return header
 
@@ -394,6 +397,28 @@ def read_header(lines: list[Line], order: DateOrder) -> Header:
 _EUROZONE = set("AT BE CY DE EE EL ES FI FR HR IE IT LT LU LV MT NL PT SI SK".split())
 _NATIONAL = {"GB": "GBP", "PL": "PLN", "CZ": "CZK", "DK": "DKK", "SE": "SEK", "HU": "HUF",
              "RO": "RON", "BG": "BGN", "CH": "CHF", "NO": "NOK"}
+
+
+_RS = re.compile(r"\b(?:rs|inr)\.?\s*[-−]?\s*\d", re.IGNORECASE)
+_COUNTRY_CURRENCY = [
+    (re.compile(r"\bindia\b|\bgstin\b", re.IGNORECASE), "INR"),
+    (re.compile(r"\b(?:germany|deutschland|france|nederland|netherlands|belgi(?:um|e|que)"
+                r"|osterreich|österreich|austria|italia|italy|espana|españa|spain|ireland)\b",
+                re.IGNORECASE), "EUR"),
+    (re.compile(r"\b(?:united\s+kingdom|england)\b", re.IGNORECASE), "GBP"),
+    (re.compile(r"\b(?:united\s+states|usa)\b", re.IGNORECASE), "USD"),
+    (re.compile(r"\b(?:polska|poland)\b", re.IGNORECASE), "PLN"),
+]
+
+
+def _currency_of_country(lines: list[Line]) -> str | None:
+    text = "\n".join(line.text for line in lines)
+    if _RS.search(text):
+        return "INR"
+    for pattern, code in _COUNTRY_CURRENCY:
+        if pattern.search(text):
+            return code
+    return None
 
 
 def _currency_of_tax_id(tax_id: str | None) -> str | None:

@@ -196,7 +196,7 @@ TOTAL_LABELS: list[tuple[str, re.Pattern[str]]] = [
             r"|total\s+taxable(?:\s+(?:value|amount))?|taxable\s+(?:value|amount)|amount\s+before\s+tax|total\s+net"
             r"|zwischensumme|nettobetrag|netto\s*summe|summe\s+netto|gesamt\s+netto|nettosumme|rechnungssumme\s+ohne|summe\s+ohne|gesamtbetrag\s+netto|warenwert|positionssumme"
             r"|total\s+ht|montant\s+ht|sous-?\s*total|total\s+hors\s+tax|base\s+ht"
-            r"|subtotaal|totaal\s+excl|exclusief\s+btw|netto\s*bedrag|razem\s+netto|suma\s+netto|wartosc\s+netto)"
+            r"|grondslag|tax\s+base|taxable\s+base|subtotaal|totaal\s+excl|exclusief\s+btw|netto\s*bedrag|razem\s+netto|suma\s+netto|wartosc\s+netto)"
         ),
     ),
     (
@@ -210,7 +210,7 @@ TOTAL_LABELS: list[tuple[str, re.Pattern[str]]] = [
     (
         "total",
         re.compile(
-            r"^(?:grand\s+total|invoice\s+total|total\s+(?:amount|invoice|incl\.?|including|inc\.?|with|gross|payable)?|total\s+for\s+this\s+invoice"
+            r"^(?:grand\s+total|invoice\s+total|(?:factuur|rechnungs|invoice|facture)\s*(?:totaal|total|summe)|total\s+(?:amount|invoice|incl\.?|including|inc\.?|with|gross|payable)?|total\s+for\s+this\s+invoice"
             r"|amount\s+(?:incl|including)|gross\s+(?:total|amount)"
             r"|gesamtbetrag|gesamtsumme|rechnungsbetrag|rechnungssumme|bruttosumme|bruttobetrag|endbetrag|summe\s+brutto|gesamt\s+brutto|summe\b"
             r"|total\s+ttc|montant\s+ttc|net\s+ttc|total\s+general|totaal(?:\s+incl)?|totaalbedrag|razem(?:\s+brutto)?|suma(?:\s+brutto)?|wartosc\s+brutto|ogolem)"

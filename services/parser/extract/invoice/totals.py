@@ -73,8 +73,15 @@ def _label_groups(toks: list[Token], height: float) -> list[tuple[str, list[Toke
             near = prev is not None and prev.kind == "text" and (
                 tok.x0 - prev.x1 < 2.5 * height or _CURRENCY_ONLY.match(tok.text) is not None
             )
+            only_pct = bool(groups) and bool(groups[-1][1]) and all(
+                v.kind == "percent" for v in groups[-1][1]
+            )
             if groups and not groups[-1][1] and near:
                 groups[-1] = (groups[-1][0] + " " + tok.text, [])
+            elif only_pct and tok.x0 - groups[-1][1][-1].x1 < 2.5 * height:
+                # "Tax 15% on $ 112.90": the rate belongs to the label
+                label = " ".join([groups[-1][0], *(v.text for v in groups[-1][1]), tok.text])
+                groups[-1] = (label, [])
             else:
                 groups.append((tok.text, []))
         elif groups:
@@ -113,6 +120,39 @@ def _tax_from_numbers(label: str, vals: list[Token], li: int, kind: str) -> TaxL
     return TaxLine(kind, rate, amount, base, li)
 
 
+def _kind_of(text: str) -> str | None:
+    for name, pattern in TOTAL_LABELS:
+        if pattern.match(text):
+            return name
+    return None
+
+
+def _vertical(lines: list[Line], li: int, mark: DecimalMark, c: Candidates) -> None:
+    """Labels in a row with their amounts in the row below ("Grondslag  BTW bedrag  Totaal")."""
+    line = lines[li]
+    toks = tokens(line, mark)
+    if any(t.kind != "text" for t in toks) or li + 1 >= len(lines):
+        return
+    below = lines[li + 1]
+    if below.page != line.page or below.y0 - line.y1 > 2.0 * line.height:
+        return
+    labels = [(t, _kind_of(_norm(t.text))) for t in toks]
+    if not any(k for _, k in labels):
+        return
+    values = [t for t in tokens(below, mark) if t.kind == "amount" and t.value is not None]
+    if not values or any(t.kind == "text" and len(t.text) > 3 for t in tokens(below, mark)):
+        return
+    for tok, kind in labels:
+        if kind is None:
+            continue
+        hits = [v for v in values if min(v.x1, tok.x1 + 25) - max(v.x0, tok.x0 - 25) > 0]
+        if len(hits) != 1:
+            continue
+        cand = Cand(float(hits[0].value or 0.0), 0.9, li + 1)
+        {"subtotal": c.subtotal, "tax_total": c.tax_total, "total": c.total,
+         "amount_due": c.amount_due}[kind].append(cand)
+
+
 def read_candidates(lines: list[Line], mark: DecimalMark, skip: set[int]) -> Candidates:
     """Every labelled total, subtotal, tax and amount-due reading of the document."""
     c = Candidates()
@@ -120,6 +160,7 @@ def read_candidates(lines: list[Line], mark: DecimalMark, skip: set[int]) -> Can
         if li in skip:
             continue
         toks = tokens(line, mark)
+        _vertical(lines, li, mark, c)
         for gi, (label, vals) in enumerate(_label_groups(toks, line.height)):
             money = [t for t in vals if t.kind in ("amount", "number") and t.value is not None]
             if not money:
@@ -212,9 +253,9 @@ def decide(c: Candidates, line_sum: float | None, n_items: int) -> Totals:
         if s is not None and g is not None:
             total_check = close(s + (t or 0.0), g, 0.011 + 0.001 * len(nonzero))
             score += 4.0 if total_check else -1.0
-            if t is None and total_check and not close(s, g):
-                total_check = False
-                score -= 5
+            if t is None and not total_check:
+                total_check = None  # the tax is unknown: the check cannot run
+                score += 1.5
         line_check = None
         if s is not None and line_sum is not None and n_items:
             line_check = close(line_sum, s, tol_lines)
