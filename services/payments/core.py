@@ -177,6 +177,11 @@ class PaymentsCore:
             return image_hash, self.error(
                 refused.code, refused.message, image_hash=image_hash, timer=timer
             )
+        except Exception:  # noqa: BLE001 - the contract answers every failure
+            _log.exception("parse_failed")
+            return image_hash, self.error(
+                "service_error", "Unexpected service error", image_hash=image_hash, timer=timer
+            )
 
     async def _parse_image(
         self, request: pb.ParsePaymentRequest, raw: bytes, image_hash: str, timer: _Timer
