@@ -153,8 +153,8 @@ async def read_file(
     if document is not None:
         media_type = document.content_type or media_type
         headers["Content-Disposition"] = _content_disposition(document.filename or file_id)
-        if document.size:
-            headers["Content-Length"] = str(document.size)
+        # No Content-Length from the metadata: `size` is what was uploaded, and an encrypted
+        # upload is stored decrypted (another length). The body goes out chunked.
     return StreamingResponse(body(), media_type=media_type, headers=headers)
 
 
