@@ -45,6 +45,9 @@ FIELD_LABELS: dict[str, list[tuple[re.Pattern[str], float]]] = {
             (r"^(?:tax\s+)?invoice\b", 0.5),
             (r"^(?:handels|teil|schluss)?rechnung\b", 0.5),
             (r"^facture\b", 0.5),
+            (r"^avoir\b", 0.5),
+            (r"^gutschrift\b", 0.5),
+            (r"^credit\s+note\b", 0.5),
             (r"^factuur\b", 0.5),
             (r"^faktura(?:\s+vat)?\b", 0.5),
         )
@@ -85,11 +88,11 @@ FIELD_LABELS: dict[str, list[tuple[re.Pattern[str], float]]] = {
     "currency": [
         (re.compile(p), w)
         for p, w in (
-            (r"^(?:invoice\s+)?currency\b", 1.0),
-            (r"^(?:rechnungs)?wahrung\b", 1.0),
-            (r"^devise\b", 1.0),
-            (r"^valuta\b", 1.0),
-            (r"^waluta\b", 1.0),
+            (r"^(?:invoice\s+|billing\s+)?currency\s*(?::|$)", 1.0),
+            (r"^(?:rechnungs)?wahrung\s*(?::|$)", 1.0),
+            (r"^devise\s*(?::|$)", 1.0),
+            (r"^valuta\s*(?::|$)", 1.0),
+            (r"^waluta\s*(?::|$)", 1.0),
         )
     ],
 }
@@ -210,7 +213,7 @@ TOTAL_LABELS: list[tuple[str, re.Pattern[str]]] = [
     (
         "total",
         re.compile(
-            r"^(?:grand\s+total|invoice\s+total|(?:factuur|rechnungs|invoice|facture)\s*(?:totaal|total|summe)|total\s+(?:amount|invoice|incl\.?|including|inc\.?|with|gross|payable)?|total\s+for\s+this\s+invoice"
+            r"^(?:grand\s+total|invoice\s+total|(?:factuur|rechnungs|invoice|facture)\s*(?:totaal|total|summe)|total\s+for\s+this\s+invoice|total(?:\s+(?:amount|invoice|incl\.?|including|inc\.?|with|gross|payable))?\b"
             r"|amount\s+(?:incl|including)|gross\s+(?:total|amount)"
             r"|gesamtbetrag|gesamtsumme|rechnungsbetrag|rechnungssumme|bruttosumme|bruttobetrag|endbetrag|summe\s+brutto|gesamt\s+brutto|summe\b"
             r"|total\s+ttc|montant\s+ttc|net\s+ttc|total\s+general|totaal(?:\s+incl)?|totaalbedrag|razem(?:\s+brutto)?|suma(?:\s+brutto)?|wartosc\s+brutto|ogolem)"

@@ -240,6 +240,30 @@ def _is_total_row(line: Line, mark: DecimalMark) -> bool:
     return False
 
 
+_SUBTOTAL_ONLY = re.compile(r"^(?:sub\s*-?\s*total|zwischensumme|sous-?\s*total|subtotaal)\b")
+
+
+def _section_subtotal(
+    lines: list[Line], li: int, amount_col: Column | None, mark: DecimalMark
+) -> bool:
+    """A subtotal row followed (within a few rows) by more item rows, not by totals."""
+    if amount_col is None or not any(
+        _SUBTOTAL_ONLY.match(seg.norm.strip(" :*")) for seg in lines[li].segments
+    ):
+        return False
+    for lj in range(li + 1, min(li + 4, len(lines))):
+        other = lines[lj]
+        if other.page != lines[li].page or _is_total_row(other, mark):
+            return False
+        toks = tokens(other, mark)
+        texts = [t for t in toks if t.kind == "text" and t.x1 < amount_col.x0]
+        amounts = [t for t in toks if t.kind in ("amount", "number")
+                   and min(abs(t.x1 - amount_col.x1), abs(t.cx - amount_col.cx)) < 25]
+        if texts and amounts:
+            return True
+    return False
+
+
 def _read_rows(
     lines: list[Line], start: int, cols: list[Column], mark: DecimalMark, *, need_align: bool
 ) -> tuple[list[Item], int, bool]:
@@ -260,6 +284,10 @@ def _read_rows(
         if line.page != page:
             return items, li, False
         if _is_total_row(line, mark):
+            if items and _section_subtotal(lines, li, amount_col, mark):
+                li += 1  # a group's subtotal inside the table: items go on below it
+                pending = []
+                continue
             return items, li, True
         head = norm(line.text).strip()
         if NOT_ITEM.match(head):

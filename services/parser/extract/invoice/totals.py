@@ -127,6 +127,31 @@ def _kind_of(text: str) -> str | None:
     return None
 
 
+def _split_labels(line: Line) -> list[tuple[float, float, str]]:
+    """Total labels in a row of labels, split at word level ("Grondslag BTW bedrag Totaal")."""
+    out: list[tuple[float, float, str]] = []
+    for seg in line.segments:
+        words = seg.words
+        i = 0
+        while i < len(words):
+            hit = None
+            for j in range(min(len(words), i + 5), i, -1):
+                text = _norm(" ".join(w.text for w in words[i:j]))
+                for name, pattern in TOTAL_LABELS:
+                    m = pattern.match(text)
+                    if m and m.end() >= len(text):
+                        hit = (j, name)
+                        break
+                if hit:
+                    break
+            if hit:
+                out.append((words[i].x0, words[hit[0] - 1].x1, hit[1]))
+                i = hit[0]
+            else:
+                i += 1
+    return out
+
+
 def _vertical(lines: list[Line], li: int, mark: DecimalMark, c: Candidates) -> None:
     """Labels in a row with their amounts in the row below ("Grondslag  BTW bedrag  Totaal")."""
     line = lines[li]
@@ -136,18 +161,21 @@ def _vertical(lines: list[Line], li: int, mark: DecimalMark, c: Candidates) -> N
     below = lines[li + 1]
     if below.page != line.page or below.y0 - line.y1 > 2.0 * line.height:
         return
-    labels = [(t, _kind_of(_norm(t.text))) for t in toks]
-    if not any(k for _, k in labels):
+    labels = _split_labels(line)
+    if not labels:
         return
     values = [t for t in tokens(below, mark) if t.kind == "amount" and t.value is not None]
     if not values or any(t.kind == "text" and len(t.text) > 3 for t in tokens(below, mark)):
         return
-    for tok, kind in labels:
-        if kind is None:
+    for x0, x1, kind in labels:
+        cx = (x0 + x1) / 2
+        near = [v for v in values if min(v.x1, x1 + 25) - max(v.x0, x0 - 25) > 0]
+        if not near:
             continue
-        hits = [v for v in values if min(v.x1, tok.x1 + 25) - max(v.x0, tok.x0 - 25) > 0]
-        if len(hits) != 1:
+        best = min(near, key=lambda v: abs(v.cx - cx))
+        if any(abs(o.cx - cx) < abs(best.cx - cx) for o in values if o is not best):
             continue
+        hits = [best]
         cand = Cand(float(hits[0].value or 0.0), 0.9, li + 1)
         {"subtotal": c.subtotal, "tax_total": c.tax_total, "total": c.total,
          "amount_due": c.amount_due}[kind].append(cand)
