@@ -15,7 +15,11 @@ from nats.js import JetStreamContext
 
 from fintract.api.jobs.v1 import jobs_pb2
 from fintract.api.parser.v1 import parser_pb2, parser_pb2_grpc
+from services.common.errors import NotFound
 from services.common.nats_bus import parse_stream
+from services.common.storage import LocalBlobStore
+from services.jobs.payload import job_json
+from services.parser.sources import Extraction, SourceCache
 from tests.factories import simple_statement_pdf, text_pdf
 from tests.integration.test_pipeline_support import BANK, INVOICE, Stack, open_stack
 
@@ -65,6 +69,33 @@ async def test_one_page_statement_completes(stack: Stack) -> None:
     assert done.result.WhichOneof("result") == "bank_statement"
     assert done.result.bank_statement.document_type == "bank_statement"
     assert done.result.provenance.provider == "local"
+    contract = job_json(done)["results"]  # every field present, null where unknown
+    assert set(contract["account"]) >= {"bank_name", "account_number", "closing_balance"}
+    assert set(contract["checks"]) == {"balance_continuity", "opening_plus_net_equals_closing"}
+
+
+async def test_source_cache_reads_each_blob_once(stack: Stack, tmp_path: Path) -> None:
+    document = await stack.upload("lru", simple_statement_pdf(5, pages=3))
+    other = await stack.upload("lru", simple_statement_pdf(6, pages=2))
+    extraction = Extraction()
+    cache = SourceCache(
+        ingest=stack.ingest_stub,
+        blobs=LocalBlobStore(tmp_path / "blobs"),
+        extraction=extraction,
+        size=1,
+    )
+    try:
+        sources = await asyncio.gather(*(cache.get("lru", document.file_id) for _ in range(50)))
+        assert cache.loads == 1 and all(s is sources[0] for s in sources)
+        assert sources[0].page_count == 3
+        await cache.get("lru", other.file_id)  # evicts the first (size 1)
+        await cache.get("lru", document.file_id)
+        assert cache.loads == 3
+        with pytest.raises(NotFound):  # someone else's file
+            await cache.get("mallory", other.file_id)
+    finally:
+        await cache.clear()
+        extraction.shutdown()
 
 
 async def test_five_page_document_and_an_invoice(stack: Stack) -> None:
