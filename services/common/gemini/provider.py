@@ -264,6 +264,7 @@ class GeminiProvider:
         clients, self._clients = self._clients, {}
         for client in clients.values():
             await client.aio.aclose()
+            client.close()  # the SDK also opens a synchronous session
 
     async def generate(
         self,
