@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from gateway.errors import install_error_handlers
-from gateway.middleware import RequestContextMiddleware
+from gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from gateway.routes import ROUTERS
 from gateway.settings import GatewaySettings
 from gateway.state import GatewayState
@@ -51,6 +51,8 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Added last = outermost: the request id and the api_logs row cover refusals too.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
     for router in ROUTERS if routers is None else routers:
         app.include_router(router)

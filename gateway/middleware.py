@@ -10,10 +10,12 @@ import uuid
 from typing import Any
 
 import structlog
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fintract.keys import ApiLogEntry
 from fintract.keys.usage import now_utc
+from gateway.errors import error_body
 
 _log = structlog.get_logger("fintract.gateway.access")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -80,4 +82,31 @@ class RequestContextMiddleware:
             )
 
 
-__all__ = ["RequestContextMiddleware"]
+class BodyLimitMiddleware:
+    """Refuse (413 ``request_too_large``) a request that announces a body larger than
+    ``max_bytes`` before anything reads it (multipart bodies are otherwise spooled whole)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for key, value in scope.get("headers", ()):
+                if key == b"content-length":
+                    if value.isdigit() and int(value) > self.max_bytes:
+                        response = JSONResponse(
+                            error_body(
+                                "request_too_large",
+                                f"request body exceeds {self.max_bytes} bytes",
+                            ),
+                            status_code=413,
+                            headers={"Connection": "close"},
+                        )
+                        await response(scope, receive, send)
+                        return
+                    break
+        await self.app(scope, receive, send)
+
+
+__all__ = ["BodyLimitMiddleware", "RequestContextMiddleware"]

@@ -62,6 +62,8 @@ class GatewaySettings(BaseSettings):
     max_upload_files: int = Field(50, validation_alias="GATEWAY_MAX_UPLOAD_FILES")
     max_file_bytes: int = Field(25 * 1024 * 1024, validation_alias="GATEWAY_MAX_FILE_BYTES")
     upload_chunk_bytes: int = Field(256 * 1024, validation_alias="GATEWAY_UPLOAD_CHUNK_BYTES")
+    # A request whose Content-Length exceeds this is refused (413) before its body is read.
+    max_request_bytes: int = Field(256 * 1024 * 1024, validation_alias="GATEWAY_MAX_REQUEST_BYTES")
 
     # api_logs batch writer: flush interval (seconds) and batch size.
     api_log_interval_s: float = Field(0.5, validation_alias="GATEWAY_API_LOG_INTERVAL_S")

@@ -283,3 +283,42 @@ async def test_services_down_is_503_and_health_degraded(
         health = (await gw.client.get("/api/v1/health")).json()["data"]
         assert health["status"] == "degraded"
         assert health["services"]["jobs"] == "down" and health["services"]["redis"] == "ok"
+
+
+async def test_oversized_requests_are_refused_before_reading(
+    stand_in: StandInBackend, database, redis_url: str, namespace: str
+) -> None:
+    from tests.integration.test_gateway_support import gateway_settings, open_gateway
+
+    settings = gateway_settings(
+        stand_in.address,
+        database,
+        redis_url,
+        namespace,
+        max_request_bytes=2000,
+        max_file_bytes=500,
+    )
+    async for gw in open_gateway(settings, database):
+        alice = await gw.key("alice")
+        big = await gw.client.post(
+            "/api/v1/parse/upload",
+            files=[("files", ("big.pdf", PDF + b"0" * 5000, "application/pdf"))],
+            headers=alice,
+        )
+        _error(big, 413, "request_too_large")
+        assert big.headers["x-request-id"]
+        # under the request limit but over the per-file one: refused per file
+        mixed = await gw.client.post(
+            "/api/v1/parse/upload",
+            files=[
+                ("files", ("ok.pdf", PDF, "application/pdf")),
+                ("files", ("fat.pdf", PDF + b"0" * 900, "application/pdf")),
+            ],
+            headers=alice,
+        )
+        assert mixed.status_code == 200
+        data = mixed.json()["data"]
+        assert [f["filename"] for f in data["files"]] == ["ok.pdf"]
+        assert [(e["filename"], e["code"]) for e in data["errors"]] == [
+            ("fat.pdf", "file_too_large")
+        ]
