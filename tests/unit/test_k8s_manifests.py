@@ -81,6 +81,12 @@ def test_parser_scales_on_jetstream_lag_and_drains_slow_pages(
     trigger = scaled[0]["spec"]["triggers"][0]
     assert trigger["type"] == "nats-jetstream"
     assert scaled[0]["spec"]["scaleTargetRef"]["name"] == "fintract-parser"
+    # the names the workers really use (a rename there must show up here)
+    from services.common.nats_bus import parse_stream
+    from services.parser.worker import PAGES_CONSUMER
+
+    assert trigger["metadata"]["stream"] == parse_stream("fintract").stream
+    assert trigger["metadata"]["consumer"] == PAGES_CONSUMER
     parser = next(o for o in objects if o["kind"] == "Deployment"
                   and o["metadata"]["name"] == "fintract-parser")
     assert parser["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= 60
