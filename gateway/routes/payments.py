@@ -76,18 +76,24 @@ def _unreachable_answer(message: str) -> dict[str, Any]:
     }
 
 
-def _stub(request: Request) -> pb_grpc.PaymentsServiceStub:
+def _channel(request: Request) -> grpc.aio.Channel:
+    """The gateway's payments channel, or a round-robin one when ``PAYMENTS_ADDR`` lists
+    several worker processes."""
     state = get_state(request)
     address = state.settings.payments_addr
     if "," not in address:
-        return pb_grpc.PaymentsServiceStub(state.clients.channel("payments"))
-    channel = getattr(request.app.state, "payments_rr_channel", None)
+        return state.clients.channel("payments")
+    channel: grpc.aio.Channel | None = getattr(request.app.state, "payments_rr_channel", None)
     if channel is None:
         target = address if address.startswith(("ipv4:", "ipv6:")) else "ipv4:" + address
         options = [*CHANNEL_OPTIONS, ("grpc.lb_policy_name", "round_robin")]
         channel = grpc.aio.insecure_channel(target, options=options)
         request.app.state.payments_rr_channel = channel
-    return pb_grpc.PaymentsServiceStub(channel)
+    return channel
+
+
+def _stub(request: Request) -> pb_grpc.PaymentsServiceStub:
+    return pb_grpc.PaymentsServiceStub(_channel(request))
 
 
 def _response_json(message: pb.ParsePaymentResponse) -> dict[str, Any]:
@@ -159,9 +165,8 @@ def make_payments_router(*, allow_anonymous: bool | None = None) -> APIRouter:
 
     @router.get("/", summary="Health check of the payment parser (load balancers)")
     async def root(request: Request) -> JSONResponse:
-        state = get_state(request)
         try:
-            check = await health_pb2_grpc.HealthStub(state.clients.channel("payments")).Check(
+            check = await health_pb2_grpc.HealthStub(_channel(request)).Check(
                 health_pb2.HealthCheckRequest(service=""), timeout=HEALTH_TIMEOUT_S
             )
             healthy = check.status == health_pb2.HealthCheckResponse.SERVING
