@@ -322,3 +322,13 @@ async def test_oversized_requests_are_refused_before_reading(
         assert [(e["filename"], e["code"]) for e in data["errors"]] == [
             ("fat.pdf", "file_too_large")
         ]
+
+
+async def test_openapi_lists_the_contract(gateway: Gateway) -> None:
+    assert (await gateway.client.get("/docs")).status_code == 200
+    paths = (await gateway.client.get("/openapi.json")).json()["paths"]
+    for prefix in ("/api/v1/parse/statements", "/api/v1/parse/invoices"):
+        assert set(paths[prefix]) == {"get", "post"}
+        for suffix in ("/{job_id}", "/batch", "/batch/{batch_id}"):
+            assert prefix + suffix in paths
+    assert "/api/v1/parse/upload" in paths and "/api/v1/files/{file_id}" in paths
