@@ -21,8 +21,11 @@ BAND_HEX = HASH_SIZE * HASH_SIZE // 4 // BANDS
 
 
 def perceptual_hash(image: Image.Image) -> str:
-    """256-bit DCT hash of the picture as 64 hex digits."""
-    return str(imagehash.phash(image, hash_size=HASH_SIZE))
+    """256-bit DCT hash of the picture as 64 hex digits (computed on a ~256 px wide box
+    reduction: the hash only looks at 64x64 anyway, and reducing first is ~30x faster)."""
+    factor = max(1, min(image.width, image.height) // 256)
+    small = image.reduce(factor) if factor > 1 else image
+    return str(imagehash.phash(small, hash_size=HASH_SIZE))
 
 
 def hamming(a: str, b: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -15,10 +16,12 @@ from services.payments.providers.base import ProviderFailed
 def prepare(image: Image.Image, *, max_width: int) -> np.ndarray:
     """Downscale wide screenshots before OCR (text on phone screens stays legible at ~720 px
     wide and recognition time grows with pixels); RGB uint8."""
+    array = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     if max_width and image.width > max_width:
         height = round(image.height * max_width / image.width)
-        image = image.resize((max_width, height), Image.Resampling.BILINEAR)
-    return np.asarray(image.convert("RGB"))
+        # OpenCV (installed with the OCR engine) area-averages ~2x faster than Pillow.
+        array = cv2.resize(array, (max_width, height), interpolation=cv2.INTER_AREA)
+    return array
 
 
 def page_from_ocr(result: OcrResult) -> Page:
