@@ -472,7 +472,7 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
         else:
             rows.append((f"{words.get('tax', 'VAT')} {rate} %", m(t["amount"])))
     cur_suffix = {"INR": "INR", "EUR": "EUR", "USD": "USD", "GBP": "GBP"}[cur_code]
-    symbol = {"INR": "Rs. ", "EUR": "€ ", "USD": "$", "GBP": "£"}[cur_code]
+    symbol = {"INR": "Rs. ", "EUR": "EUR ", "USD": "$", "GBP": "£"}[cur_code]  # helv has no €
     rows.append((f"{words['total']} ({cur_suffix})" if index % 2 else words["total"],
                  m(total) if index % 2 else symbol + m(total)))
     if layout in ("us_sales", "service") or index % 4 == 1:

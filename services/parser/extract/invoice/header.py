@@ -134,6 +134,13 @@ _DUE_IN_TEXT = re.compile(
 )
 
 
+_FIELD_HINT = re.compile(
+    r"inv|bill|rechnung|factu|faktur|numer|nr|no|n°|#|num|date|datum|data|due|pay|fall|zahl"
+    r"|echeance|verval|termin|currency|wahrung|devise|valuta|waluta|document|beleg|issue|gutschrift"
+    r"|avoir|credit|remit|regler"
+)
+
+
 def _scan_fields(lines: list[Line], order: DateOrder) -> dict[str, tuple[str, float, int]]:
     best: dict[str, tuple[str, float, int]] = {}
 
@@ -145,6 +152,8 @@ def _scan_fields(lines: list[Line], order: DateOrder) -> dict[str, tuple[str, fl
     for li, line in enumerate(lines):
         page_factor = 1.0 if line.page == lines[0].page else 0.9
         for si, seg in enumerate(line.segments):
+            if not _FIELD_HINT.search(seg.norm):
+                continue
             for name, patterns in FIELD_LABELS.items():
                 hit = match_label(seg.norm, patterns)
                 if hit is None:
@@ -195,8 +204,11 @@ def _is_label(seg: Segment) -> bool:
     text = seg.norm.strip(" :")
     if BUYER_LABELS.match(text) or SELLER_LABELS.match(text):
         return True
-    if any(match_label(text, p) and match_label(text, p)[0] >= 0.8 for p in FIELD_LABELS.values()):  # type: ignore[index]
-        return True
+    if _FIELD_HINT.search(text):
+        for patterns in FIELD_LABELS.values():
+            hit = match_label(text, patterns)
+            if hit is not None and hit[0] >= 0.8:
+                return True
     return any(p.match(text) for _, p in TOTAL_LABELS)
 
 
@@ -304,18 +316,21 @@ def _letterhead(lines: list[Line], buyer: PartyBlock) -> PartyBlock:
         if line.y0 > limit or li in buyer.lines:
             continue
         for seg in line.segments:
-            text = seg.norm.strip(" :.")
-            if _TITLE.match(text) or _is_label(seg) or _CONTACT.search(text):
-                continue
-            if any(FIELD_LABELS and match_label(text, p) for p in FIELD_LABELS.values()):
-                continue
             letters = sum(c.isalpha() for c in seg.text)
             if letters < 3 or letters < 0.5 * len(seg.text.replace(" ", "")):
                 continue
             height = max(w.y1 - w.y0 for w in seg.words)
             score = height * 10 - line.y0 * 0.01 - seg.x0 * 0.001
-            if best is None or score > best[0]:
-                best = (score, li, seg)
+            if best is not None and score <= best[0]:
+                continue
+            text = seg.norm.strip(" :.")
+            if _TITLE.match(text) or _is_label(seg) or _CONTACT.search(text):
+                continue
+            if _FIELD_HINT.search(text) and any(
+                match_label(text, p) for p in FIELD_LABELS.values()
+            ):
+                continue
+            best = (score, li, seg)
     if best is None:
         return PartyBlock()
     _, li, seg = best

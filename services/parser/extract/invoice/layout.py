@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "Line",
@@ -65,6 +66,14 @@ class Line:
     page: int
     index: int = 0  # position in the document's reading order
     segments: list[Segment] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # per-line memo (tokens, norm)
+
+    @property
+    def norm(self) -> str:
+        value = self.cache.get("norm")
+        if value is None:
+            value = self.cache["norm"] = " ".join(s.norm for s in self.segments)
+        return str(value)
 
     @property
     def y0(self) -> float:
@@ -95,6 +104,8 @@ _FOLD_CACHE: dict[str, str] = {}
 
 def norm(text: str) -> str:
     """Lower case without accents, one character per character (offsets stay aligned)."""
+    if text.isascii():
+        return text.lower()
     out = []
     for ch in text:
         if ch.isascii():

@@ -88,15 +88,24 @@ def _type_of(text: str) -> str | None:
     return None
 
 
+_HEADER_HINT = re.compile(
+    r"qty|quant|menge|anzahl|aantal|ilos|price|prix|preis|prijs|cena|rate|amount|montant|betrag"
+    r"|bedrag|total|totaal|wartos|descr|item|article|artikel|omschr|bezeichn|beschreib|designation"
+    r"|nazwa|product|particular|hsn|sac|unit|einzel|summe|value|kwota|hours|qte"
+)
+
+
 def _units(line: Line) -> list[Column]:
     """Split a header line into typed column labels (greedy longest match over words)."""
     cols: list[Column] = []
+    if len(line.words) > 24 or len(_HEADER_HINT.findall(line.norm)) < 2:
+        return cols
     for seg in line.segments:
         words = seg.words
         i = 0
         while i < len(words):
             hit = None
-            for j in range(len(words), i, -1):
+            for j in range(min(len(words), i + 5), i, -1):
                 text = " ".join(w.text for w in words[i:j])
                 kind = _type_of(text)
                 if kind:

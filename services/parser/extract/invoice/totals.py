@@ -16,6 +16,10 @@ from services.parser.extract.text.amounts import DecimalMark
 __all__ = ["Candidates", "TaxLine", "Totals", "close", "decide", "read_candidates"]
 
 _RATE_IN_TEXT = re.compile(r"(\d{1,2}(?:[.,]\d{1,3})?)\s*%")
+_TOTAL_HINT = re.compile(
+    r"tot|sum|tax|vat|btw|tva|ust|mwst|net|due|betrag|montant|bedrag|payer|zahl|grondslag|base"
+    r"|balance|residual|ttc|gst|razem|kwota|brutto|wartos|payable|solde|betalen"
+)
 _CURRENCY_ONLY = re.compile(r"^\(?(?:[A-Z]{3}|[€$£₹]|Rs\.?)\)?$")
 _GROSS_SUB = re.compile(r"positionssumme|warenwert|line\s+total|summe\s+positionen")
 _GRAND = re.compile(r"grand|gesamt|brutto|ttc|incl|payable|invoice\s+total|totaal|general")
@@ -155,8 +159,10 @@ def _split_labels(line: Line) -> list[tuple[float, float, str]]:
 def _vertical(lines: list[Line], li: int, mark: DecimalMark, c: Candidates) -> None:
     """Labels in a row with their amounts in the row below ("Grondslag  BTW bedrag  Totaal")."""
     line = lines[li]
+    if li + 1 >= len(lines) or not _TOTAL_HINT.search(line.norm):
+        return
     toks = tokens(line, mark)
-    if any(t.kind != "text" for t in toks) or li + 1 >= len(lines):
+    if any(t.kind != "text" for t in toks):
         return
     below = lines[li + 1]
     if below.page != line.page or below.y0 - line.y1 > 2.0 * line.height:

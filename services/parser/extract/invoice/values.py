@@ -163,7 +163,17 @@ def _merge_words(words: list[Word], height: float) -> list[tuple[str, float, flo
 
 
 def tokens(line: Line, mark: DecimalMark) -> list[Token]:
-    """The line's value tokens, left to right; text runs between numbers stay text."""
+    """The line's value tokens, left to right; text runs between numbers stay text.
+
+    Memoised on the line: callers must not change the tokens they get."""
+    key = "tokens" + mark
+    cached = line.cache.get(key)
+    if cached is None:
+        cached = line.cache[key] = _tokens(line, mark)
+    return list(cached)
+
+
+def _tokens(line: Line, mark: DecimalMark) -> list[Token]:
     result: list[Token] = []
     for seg in line.segments:
         height = max(1.0, seg.y1 - seg.y0)
