@@ -214,6 +214,30 @@ async def test_retry_after_header_and_daily_quota_rests(server: GeminiServer, ma
     assert provider.keys.usable(1, GEMMA)
 
 
+async def test_per_minute_budget_sends_overflow_down_the_chain(
+    server: GeminiServer, make: Any, providers: list[GeminiProvider]
+) -> None:
+    clock = Clock()
+    server.script(answer(PAYMENT), always=True)
+    pool = KeyPool(["k1", "k2"], clock=clock, rpm={GEMMA: 2})
+    provider = GeminiProvider(settings_for(server), key_pool=pool)
+    providers.append(provider)
+    models = [(await ask(provider)).model for _ in range(6)]
+    # Two keys × 2 requests/min on gemma; the rest go to the next model without a 429.
+    assert models == [GEMMA] * 4 + [FLASH] * 2
+    assert provider.keys.seconds_until_usable(GEMMA) == pytest.approx(60.0)
+    clock.now += 60
+    assert (await ask(provider)).model == GEMMA
+
+
+def test_default_pool_uses_the_settings_budgets() -> None:
+    settings = GeminiSettings(_env_file=None, GEMINI_RPM={GEMMA: 1})
+    provider = GeminiProvider(settings, api_keys=["k"])
+    assert provider.keys.pick(GEMMA) == 0
+    assert provider.keys.pick(GEMMA) is None
+    assert provider.keys.pick(FLASH) == 0
+
+
 async def test_5xx_is_retried_with_backoff_on_the_same_model(
     server: GeminiServer, make: Any
 ) -> None:

@@ -21,7 +21,8 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -82,32 +83,57 @@ class GeminiAnswer(Generic[T]):
 
 class KeyPool:
     """API keys in rotation, each resting per model after a 429 and for every model after
-    401/403. ``clock`` is injectable so tests can move time."""
+    401/403, and kept under a per-model requests-per-minute budget per key (``rpm``; the
+    free tier's limits) so that quota is not spent on 429s. ``clock`` is injectable so tests
+    can move time."""
 
-    def __init__(self, keys: Sequence[str], *, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        keys: Sequence[str],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        rpm: Mapping[str, int] | None = None,
+    ):
         self.keys = list(keys)
         self._clock = clock
+        self._rpm = {model: n for model, n in (rpm or {}).items() if n > 0}
         self._next = 0
         self._resting: dict[tuple[int, str], float] = {}
         self._bad: dict[int, float] = {}
+        self._used: dict[tuple[int, str], deque[float]] = {}
 
     def __len__(self) -> int:
         return len(self.keys)
 
+    def _free_at(self, index: int, model: str, now: float) -> float:
+        """When key ``index`` may next be used for ``model``."""
+        at = max(self._resting.get((index, model), 0.0), self._bad.get(index, 0.0))
+        limit = self._rpm.get(model)
+        used = self._used.get((index, model))
+        if limit and used:
+            while used and used[0] <= now - 60.0:
+                used.popleft()
+            if len(used) >= limit:
+                at = max(at, used[0] + 60.0)
+        return at
+
     def usable(self, index: int, model: str) -> bool:
         now = self._clock()
-        return self._resting.get((index, model), 0.0) <= now and self._bad.get(index, 0.0) <= now
+        return self._free_at(index, model, now) <= now
 
     def available(self, model: str) -> int:
         """How many keys may be used for ``model`` now."""
         return sum(self.usable(i, model) for i in range(len(self.keys)))
 
     def pick(self, model: str) -> int | None:
-        """The next usable key for ``model`` in round-robin order, or None."""
+        """The next usable key for ``model`` in round-robin order (counted against its
+        per-minute budget), or None."""
         for step in range(len(self.keys)):
             index = (self._next + step) % len(self.keys)
             if self.usable(index, model):
                 self._next = index + 1
+                if model in self._rpm:
+                    self._used.setdefault((index, model), deque()).append(self._clock())
                 return index
         return None
 
@@ -125,11 +151,7 @@ class KeyPool:
         if not self.keys:
             return None
         now = self._clock()
-        waits = [
-            max(self._resting.get((i, model), 0.0), self._bad.get(i, 0.0)) - now
-            for i in range(len(self.keys))
-        ]
-        return max(0.0, min(waits))
+        return max(0.0, min(self._free_at(i, model, now) for i in range(len(self.keys))) - now)
 
 
 # --- failures ------------------------------------------------------------------------------
@@ -219,7 +241,10 @@ class GeminiProvider:
         for model in self.settings.models:
             self.check_model(model)
         if key_pool is None:
-            key_pool = KeyPool(api_keys_from_env() if api_keys is None else api_keys)
+            key_pool = KeyPool(
+                api_keys_from_env() if api_keys is None else api_keys,
+                rpm=self.settings.rpm_limits,
+            )
         self.keys = key_pool
         self._clients: dict[int, Client] = {}
         self._slots = asyncio.Semaphore(self.settings.max_concurrency)

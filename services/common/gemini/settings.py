@@ -53,6 +53,20 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gemini-2.5-pro": (1.25, 10.00),
 }
 
+# Published free-tier requests per minute per project (mid-2025). Each key is kept under its
+# model's budget; a model not listed is not limited here. Override with GEMINI_RPM (JSON).
+DEFAULT_RPM: dict[str, int] = {
+    "gemma-3-27b-it": 30,
+    "gemma-3-12b-it": 30,
+    "gemini-2.0-flash-exp": 10,
+    "gemini-2.0-flash": 15,
+    "gemini-2.0-flash-lite": 30,
+    "gemini-1.5-flash": 15,
+    "gemini-1.5-flash-8b": 15,
+    "gemini-2.5-flash": 10,
+    "gemini-2.5-flash-lite": 15,
+}
+
 _KEY_VAR = re.compile(r"^(GOOGLE|GEMINI)_API_KEY(\d*)$")
 
 
@@ -83,6 +97,11 @@ class GeminiSettings(BaseSettings):
     allow_paid: bool = Field(False, validation_alias="GEMINI_ALLOW_PAID")
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: dict(DEFAULT_PRICES), validation_alias="GEMINI_PRICES"
+    )
+
+    # Requests per minute per key and model ({} = no client-side limit).
+    rpm_limits: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_RPM), validation_alias="GEMINI_RPM"
     )
 
     # None = Google's endpoint. Tests and the benchmark point it at a local server.
@@ -161,6 +180,7 @@ __all__ = [
     "DEFAULT_FREE_MODELS",
     "DEFAULT_MODELS",
     "DEFAULT_PRICES",
+    "DEFAULT_RPM",
     "GeminiSettings",
     "ProviderName",
     "api_keys_from_env",
