@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 from nats.aio.msg import Msg
@@ -43,6 +43,26 @@ _log = get_logger("fintract.parser")
 
 # Errors that no retry can fix: the job fails at once with the error's own code.
 _FATAL = (DocumentUnreadable, PasswordRequired)
+
+
+@contextlib.asynccontextmanager
+async def keep_alive(msg: Msg, interval: float) -> AsyncIterator[None]:
+    """While the block runs, tell JetStream every ``interval`` seconds that the message is
+    still being worked on (``in_progress``), so a long page is not redelivered meanwhile."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class JobGone(Exception):
@@ -183,13 +203,6 @@ class Worker:
         _log.info("retry_later", attempt=attempt, delay_s=delay, reason=message)
         await msg.nak(delay=delay)
 
-    async def _heartbeat(self, msg: Msg) -> None:
-        """Tell JetStream the message is still being worked on (no redelivery meanwhile)."""
-        while True:
-            await asyncio.sleep(self.settings.heartbeat_interval_s)
-            with contextlib.suppress(Exception):
-                await msg.in_progress()
-
     def _options(self, provider: str) -> ExtractOptions:
         return ExtractOptions(provider=provider or self.settings.default_provider)
 
@@ -246,13 +259,8 @@ class Worker:
         task = parser_pb2.PageTask.FromString(msg.data)
         number = task.page_index + 1
         with bound_context(job_id=task.job_id, page=number):
-            heartbeat = asyncio.create_task(self._heartbeat(msg))
-            try:
+            async with keep_alive(msg, self.settings.heartbeat_interval_s):
                 await self._page(msg, task)
-            finally:
-                heartbeat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await heartbeat
             self.pages_handled += 1
 
     async def _page(self, msg: Msg, task: parser_pb2.PageTask) -> None:
@@ -321,4 +329,4 @@ class Worker:
         await msg.ack_sync()
 
 
-__all__ = ["DOCUMENTS_CONSUMER", "PAGES_CONSUMER", "JobGone", "Worker"]
+__all__ = ["DOCUMENTS_CONSUMER", "PAGES_CONSUMER", "JobGone", "Worker", "keep_alive"]
