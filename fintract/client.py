@@ -315,6 +315,16 @@ class AsyncFintractClient(_Base):
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         return _data(await self._http.request(method, path, **kwargs))
 
+    async def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("GET", "/api/v1/health")
+        return result
+
+    async def download(self, file_id: str) -> bytes:
+        response = await self._http.get(f"/api/v1/files/{file_id}")
+        if response.status_code != 200:
+            _data(response)
+        return response.content
+
     async def upload(
         self, paths: Sequence[str | Path], *, password: str | None = None
     ) -> list[dict[str, Any]]:

@@ -72,6 +72,8 @@ async def _authenticate(request: Request, token: str) -> User:
     except Exception:  # noqa: BLE001 - fail open: an outage of Redis must not lock users out
         _log.warning("rate limiter unavailable; request allowed", exc_info=True)
         return user
+    if decision.limit:
+        request.state.rate_limit = (decision.limit, decision.remaining)
     if not decision.allowed:
         raise ApiError(
             429,

@@ -50,7 +50,12 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                message["headers"] = [*message.get("headers", ()), header]
+                headers = [*message.get("headers", ()), header]
+                rate = state.get("rate_limit")
+                if rate is not None and status != 429:
+                    headers.append((b"x-ratelimit-limit", str(rate[0]).encode()))
+                    headers.append((b"x-ratelimit-remaining", str(rate[1]).encode()))
+                message["headers"] = headers
             await send(message)
 
         try:

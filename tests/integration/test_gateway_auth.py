@@ -72,6 +72,8 @@ async def test_rate_limit_is_per_key_with_retry_after(
         first = await gw.key("erin")
         answers = [await gw.client.get(JOBS, headers=first) for _ in range(4)]
         assert [a.status_code for a in answers[:3]] == [200, 200, 200]
+        assert [a.headers["x-ratelimit-remaining"] for a in answers[:3]] == ["2", "1", "0"]
+        assert answers[0].headers["x-ratelimit-limit"] == "3"
         limited = answers[3]
         assert limited.status_code == 429
         assert limited.json()["error"]["code"] == "rate_limited"

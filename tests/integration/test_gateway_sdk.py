@@ -124,6 +124,8 @@ async def test_async_client_over_asgi_transport(
         transport = httpx.ASGITransport(app=app)
         async with AsyncFintractClient("http://gw", key, transport=transport) as client:
             [doc] = await client.upload([invoice])
+            assert await client.download(doc["file_id"]) == invoice.read_bytes()
+            assert (await client.health())["services"]["redis"] == "ok"
             job = await client.parse_invoice(doc["file_id"], doc["doc_id"], provider="local")
             assert stand_in.seen.create_jobs[-1].provider == "local"
             mover = asyncio.create_task(progress_job(stand_in, job["job_id"], pages=1, result=None))
