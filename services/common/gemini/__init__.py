@@ -48,6 +48,7 @@ from services.common.gemini.schemas import (
     response_schema,
 )
 from services.common.gemini.settings import GeminiSettings, ProviderName, api_keys_from_env
+from services.common.gemini.statements import PageAssessment, page_assessments, replace_pages
 from services.common.gemini.verify import (
     UNVERIFIED_VALUE,
     DocumentText,
@@ -72,6 +73,7 @@ __all__ = [
     "InvalidProvider",
     "InvoiceAnswer",
     "KeyPool",
+    "PageAssessment",
     "PaymentAnswer",
     "ProviderName",
     "Routed",
@@ -86,8 +88,10 @@ __all__ = [
     "escalate_statement_page",
     "mask_image",
     "mask_text",
+    "page_assessments",
     "payment_data",
     "pick_better",
+    "replace_pages",
     "resolve_provider",
     "response_schema",
     "route",
