@@ -109,7 +109,7 @@ def check_image(data: bytes, *, max_bytes: int = MAX_BYTES) -> CheckedImage:
             # Only copy when there is something to do (a 1080x2400 copy costs ~20 ms).
             orientation = pil.getexif().get(_ORIENTATION, 1)
             oriented = ImageOps.exif_transpose(pil) if orientation not in (1, None) else pil
-            rgb = oriented if oriented.mode == "RGB" else oriented.convert("RGB")
+            rgb = _flatten(oriented)
         except InvalidImage:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -118,6 +118,18 @@ def check_image(data: bytes, *, max_bytes: int = MAX_BYTES) -> CheckedImage:
             raise InvalidImage(f"Cannot open image: {exc}") from exc
     _check_dimensions(*rgb.size)
     return CheckedImage(image=rgb, sha256=digest, content_type=FORMATS[kind])
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB, with transparent pixels on white (as the screen showed them), not on black."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, "white")
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return image.convert("RGB")
 
 
 def _check_dimensions(width: int, height: int) -> None:

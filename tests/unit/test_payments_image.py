@@ -140,3 +140,13 @@ def test_perceptual_hash_survives_reencoding_not_different_pictures() -> None:
     )
     assert hamming(h1, hc) <= 12
     assert hamming(h1, h2) > 12
+
+
+def test_transparent_pixels_become_white() -> None:
+    img = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    img.paste((0, 0, 0, 255), (0, 0, 50, 50))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    checked = check_image(buf.getvalue())
+    assert checked.image.getpixel((150, 150)) == (255, 255, 255)
+    assert checked.image.getpixel((10, 10)) == (0, 0, 0)
