@@ -5,8 +5,11 @@ retries, the time budget, schema checks, free-model policy and the Prometheus co
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -403,3 +406,30 @@ async def test_usage_and_cost_counted_per_model(server: GeminiServer, make: Any)
         expected_cost
     )
     assert sample("fintract_gemini_requests_total", {**labels, "outcome": "ok"}) - ok0 == 1
+
+
+async def test_key_check_command_against_the_server(server: GeminiServer) -> None:
+    server.script(answer({"document_type": "payment_screenshot", "confidence": 0.9}), model=GEMMA)
+    server.script(server_error(500), always=True)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "GEMINI_BASE_URL": server.base_url,
+        "GOOGLE_API_KEY": "secret-key-1",
+        "GEMINI_ATTEMPTS_PER_MODEL": "1",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.common.gemini",
+        env=env,
+        cwd=str(Path(__file__).parents[2]),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await proc.communicate()
+    text = stdout.decode()
+    assert proc.returncode == 0, stderr.decode()
+    assert f"{GEMMA}" in text and "payment_screenshot" in text
+    assert f"{FLASH:<28} FAILED  ai_failed" in text
+    assert "secret-key-1" not in text + stderr.decode()
+    assert {r.key for r in server.requests} == {"secret-key-1"}
