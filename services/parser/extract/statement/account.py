@@ -59,12 +59,20 @@ class AccountFields:
 Words = list[tuple[str, float, float, float, float]]
 
 
+_LABEL_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _phrase, _name in _LABELS:
+    _LABEL_FIRST.setdefault(_phrase[0], []).append((_phrase, _name))
+
+
 def _label_at(words: Words, i: int) -> tuple[str, int] | None:
+    first = normalise(words[i][0]).split()
+    if not first or first[0] not in _LABEL_FIRST:
+        return None
     tokens: list[tuple[str, int]] = []
     for k in range(i, min(len(words), i + 6)):
         for part in normalise(words[k][0]).split():
             tokens.append((part, k))
-    for phrase, name in _LABELS:
+    for phrase, name in _LABEL_FIRST[first[0]]:
         n = len(phrase)
         if tuple(t for t, _ in tokens[:n]) == phrase:
             last = tokens[n - 1][1]

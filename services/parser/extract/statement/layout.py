@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,13 +23,18 @@ from services.parser.extract.statement.synonyms import (
     normalise,
 )
 from services.parser.extract.text.amounts import looks_like_amount, parse_amount
-from services.parser.extract.text.dates import is_date
+from services.parser.extract.text.dates import MONTHS, is_date
 from services.parser.extract.text.lines import Line, group_lines
 from services.parser.extract.text.words import PageWords, Word
 
 __all__ = ["analyse_page", "classify_row_kind", "prepare_lines"]
 
 _PHRASES = header_phrases()
+_FIRST_TOKENS = frozenset(phrase[0] for phrase, _ in _PHRASES)
+_BY_FIRST: dict[str, list[tuple[tuple[str, ...], Role]]] = {}
+for _phrase, _role in _PHRASES:
+    _BY_FIRST.setdefault(_phrase[0], []).append((_phrase, _role))
+_DIGIT = re.compile(r"\d")
 _DRCR_WORD = re.compile(r"^\(?(dr|cr|db|d|c)\)?\.?$", re.IGNORECASE)
 _CURRENCY_WORD = re.compile(r"^(?:[₹$€£¥]|Rs\.?|INR|USD|EUR|GBP|SGD|[A-Z]{1,2}\$)$")
 _FOOTER = re.compile(
@@ -66,7 +72,26 @@ def prepare_lines(words: Sequence[Word]) -> list[Line]:
     return lines
 
 
+_LABEL_COLON = re.compile(r"^([A-Za-z][\w./#]*:)(\S+)$")
+
+
+def _split_colons(words: list[Word]) -> list[Word]:
+    """``Balance:11,392.72`` (OCR drops the space) → ``Balance:`` ``11,392.72``."""
+    out: list[Word] = []
+    for w in words:
+        m = _LABEL_COLON.match(w.text) if ":" in w.text else None
+        if m is None:
+            out.append(w)
+            continue
+        head, tail = m.group(1), m.group(2)
+        cut = w.x0 + (w.x1 - w.x0) * len(head) / len(w.text)
+        out.append(Word(head, w.x0, w.y0, cut, w.y1, w.confidence, w.group))
+        out.append(Word(tail, cut, w.y0, w.x1, w.y1, w.confidence, w.group))
+    return out
+
+
 def _join_tokens(words: list[Word]) -> list[Word]:
+    words = _split_colons(words)
     out: list[Word] = []
     i = 0
     while i < len(words):
@@ -74,7 +99,7 @@ def _join_tokens(words: list[Word]) -> list[Word]:
         h = max(w.height, 1.0)
         # multi-word dates: "03 Jan 2025", "Jan 3, 2025", "03 Jan"
         joined = False
-        for span in (3, 2):
+        for span in (3, 2) if _may_start_date(w.text) else ():
             if i + span <= len(words):
                 group = words[i : i + span]
                 gaps_ok = all(
@@ -121,10 +146,31 @@ def _join_tokens(words: list[Word]) -> list[Word]:
     return out
 
 
+_MONTH_PREFIXES = frozenset(m[:3] for m in MONTHS)
+
+
+@lru_cache(maxsize=8192)
+def _may_start_date(text: str) -> bool:
+    """Could a multi-word date start with this word (a day number or a month name)?"""
+    t = text.strip(".,").lower()
+    if t.isdigit():
+        return len(t) <= 2
+    if t[:-2].isdigit() and t[-2:] in ("st", "nd", "rd", "th"):
+        return True
+    return t[:3] in _MONTH_PREFIXES and t.isalpha()
+
+
 def _kind(word: Word) -> str:
-    if _is_amount(word.text):
+    return _kind_of(word.text)
+
+
+@lru_cache(maxsize=65536)
+def _kind_of(text: str) -> str:
+    if not _DIGIT.search(text):
+        return "text"
+    if looks_like_amount(text):
         return "amount"
-    if is_date(word.text):
+    if is_date(text):
         return "date"
     return "text"
 
@@ -144,14 +190,14 @@ def _match_header(words: Sequence[Word]) -> _Header | None:
     for index, w in enumerate(words):
         for part in normalise(w.text).split():
             tokens.append((part, index))
-    if not tokens:
+    if not tokens or sum(1 for t, _ in tokens if t in _FIRST_TOKENS) < 3:
         return None
     found: list[tuple[Role, float, float]] = []
     matched = 0
     unit = 0
     i = 0
     while i < len(tokens):
-        for phrase, role in _PHRASES:
+        for phrase, role in _BY_FIRST.get(tokens[i][0], ()):
             n = len(phrase)
             if tuple(t for t, _ in tokens[i : i + n]) == phrase:
                 idx = {k for _, k in tokens[i : i + n]}
@@ -189,6 +235,11 @@ def _match_header(words: Sequence[Word]) -> _Header | None:
                 continue
         seen.add(name)
         columns.append(ColumnOut(role=name, x0=x0, x1=x1))
+    if not any(c.role == "date" for c in columns):
+        for c in columns:
+            if c.role == "value_date":  # the only date column is the transaction date
+                c.role = "date"
+                break
     return _Header(columns=columns, score=len(roles) + coverage, y1=max(w.y1 for w in words))
 
 
@@ -230,8 +281,13 @@ def _find_headers(lines: Sequence[Line]) -> list[tuple[int, int, _Header]]:
             close = below.y0 - line.y1 < 1.2 * max(line.height, 1.0)
             if close and not _is_data(below):
                 stacked = _match_header(_stack(line, below))
-                if stacked and (best is None or stacked.score > best.score + 0.05):
+                alone = _match_header(below.words)
+                rivals = [h.score for h in (best, alone) if h is not None]
+                if stacked and stacked.score > max(rivals, default=0.0) + 0.05:
                     best, last = stacked, i + 1
+                elif best is None and alone is not None:
+                    i += 1
+                    continue
         if best is not None:
             found.append((i, last, best))
             i = last + 1

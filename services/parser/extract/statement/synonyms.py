@@ -7,6 +7,7 @@ spaces collapsed (``"Chq./Ref.No."`` → ``"chq/refno"`` and ``"chq/ref no"``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 Role = Literal[
@@ -249,6 +250,7 @@ _PUNCT = re.compile(r"[^\w/#'$]+")
 _SLASH = re.compile(r"\s*/\s*")
 
 
+@lru_cache(maxsize=16384)
 def normalise(text: str) -> str:
     """Lower case, punctuation (other than ``/``) to spaces, spaces collapsed."""
     text = text.lower().replace(".", " ").replace("_", " ")

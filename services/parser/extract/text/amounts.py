@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Literal
 
 from services.parser.extract.text.currency import strip_currency
@@ -32,6 +33,7 @@ __all__ = [
     "to_float",
 ]
 
+_HAS_DIGIT = re.compile(r"\d")
 _SPACES = "\u00a0\u202f\u2009 "
 _MINUS = "-\u2212\u2013\u2012"
 _DRCR = re.compile(
@@ -206,8 +208,13 @@ def parse_amount(text: str, *, decimal_mark: DecimalMark | None = None) -> Amoun
             ``None``, an ambiguous ``1,234`` is read as one thousand two hundred thirty-four
             and flagged ``ambiguous``.
     """
-    if not text or len(text) > 40:
+    if not text or len(text) > 40 or not _HAS_DIGIT.search(text):
         return None
+    return _parse_amount(text, decimal_mark)
+
+
+@lru_cache(maxsize=32768)
+def _parse_amount(text: str, decimal_mark: DecimalMark | None) -> Amount | None:
     body, currency, sign = _strip_outer(text)
     if not body or not _CORE.match(body):
         return None
@@ -233,6 +240,13 @@ def looks_like_amount(text: str, *, decimal_mark: DecimalMark | None = None) -> 
     Bare integers (``2025``, ``500312345678``) are not money-looking: they are more often
     years, references or counts.
     """
+    if not _HAS_DIGIT.search(text):
+        return False
+    return _looks_like_amount(text, decimal_mark)
+
+
+@lru_cache(maxsize=32768)
+def _looks_like_amount(text: str, decimal_mark: DecimalMark | None) -> bool:
     amount = parse_amount(text, decimal_mark=decimal_mark)
     if amount is None:
         return False

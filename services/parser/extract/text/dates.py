@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -39,6 +40,7 @@ for _i, _names in enumerate(
     for _name in _names.split():
         MONTHS[_name] = _i
 
+_HAS_DIGIT = re.compile(r"\d")
 _SEP = r"[/\-.\s]"
 _NUM3 = re.compile(rf"^(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{4}}|\d{{2}})$")
 _ISO = re.compile(rf"^(\d{{4}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})$")
@@ -82,6 +84,13 @@ def parse_date(text: str, *, order: DateOrder = "DMY", year: int | None = None) 
         order: the document's day/month order for numeric dates.
         year: the year to use for dates printed without one (``03 Jan``, ``03/01``).
     """
+    if not text or len(text) > 40 or not _HAS_DIGIT.search(text):
+        return None
+    return _parse_date(text, order, year)
+
+
+@lru_cache(maxsize=32768)
+def _parse_date(text: str, order: DateOrder, year: int | None) -> dt.date | None:
     s = _clean(text)
     if not s or len(s) > 24:
         return None

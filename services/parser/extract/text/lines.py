@@ -31,7 +31,8 @@ class Line:
 
     @property
     def cy(self) -> float:
-        return statistics.fmean(w.cy for w in self.words)
+        words = self.words
+        return sum((w.y0 + w.y1) for w in words) / (2 * len(words))
 
     @property
     def x0(self) -> float:
@@ -43,7 +44,8 @@ class Line:
 
     @property
     def height(self) -> float:
-        return statistics.median(w.height for w in self.words)
+        heights = sorted(w.y1 - w.y0 for w in self.words)
+        return heights[len(heights) // 2]
 
     @property
     def text(self) -> str:
@@ -120,9 +122,14 @@ def _group(items: list[Word], tolerance: float, slope: float) -> list[Line]:
 
 def _collides(line: Line, word: Word) -> bool:
     """A word overlapping another one horizontally belongs to a different line."""
+    wx0, wx1 = word.x0, word.x1
+    half = 0.5 * (wx1 - wx0)
     for other in line.words:
-        overlap = min(other.x1, word.x1) - max(other.x0, word.x0)
-        if overlap > 0.5 * min(other.x1 - other.x0, word.x1 - word.x0):
+        ox0, ox1 = other.x0, other.x1
+        if ox1 <= wx0 or ox0 >= wx1:
+            continue
+        overlap = min(ox1, wx1) - max(ox0, wx0)
+        if overlap > half or overlap > 0.5 * (ox1 - ox0):
             return True
     return False
 

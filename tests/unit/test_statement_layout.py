@@ -1,0 +1,149 @@
+"""Finding the transaction table on a page: headers in many wordings, values, rows."""
+
+from __future__ import annotations
+
+import pymupdf
+import pytest
+
+from services.parser.extract.statement.layout import analyse_page, classify_row_kind
+from services.parser.extract.text.words import page_words
+
+Cells = list[tuple[float, str]]  # (x, text); a negative x right-aligns the text at -x
+
+
+def _page(rows: list[Cells], *, pitch: float = 12.0, size: float = 8.0) -> pymupdf.Page:
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    y = 60.0
+    for cells in rows:
+        for x, text in cells:
+            if x < 0:
+                width = pymupdf.get_text_length(text, fontsize=size)
+                x = -x - width
+            page.insert_text((x, y), text, fontsize=size)
+        y += pitch
+    return page
+
+
+def _analyse(rows: list[Cells], **kw: float):  # type: ignore[no-untyped-def]
+    page = _page(rows, **kw)
+    return analyse_page(page_words(page), 0)
+
+
+@pytest.mark.parametrize(
+    ("titles", "debit_role", "credit_role"),
+    [
+        (("Txn Date", "Narration", "Withdrawal Amt.", "Deposit Amt.", "Closing Balance"),
+         "debit", "credit"),
+        (("Date", "Particulars", "Debit", "Credit", "Balance"), "debit", "credit"),
+        (("Posting Date", "Details", "Money out", "Money in", "Balance"), "debit", "credit"),
+        (("Value Date", "Description", "Dr", "Cr", "Running Balance"), "debit", "credit"),
+    ],
+)
+def test_header_synonyms_give_column_roles(
+    titles: tuple[str, ...], debit_role: str, credit_role: str
+) -> None:
+    xs = [40, 110, -360, -440, -540]
+    header = list(zip(xs, titles, strict=True))
+    rows = [
+        header,
+        [(40, "03/01/2025"), (110, "ZOMATO ORDER"), (-360, "250.00"), (-540, "9,750.00")],
+        [(40, "05/01/2025"), (110, "SALARY"), (-440, "52,000.00"), (-540, "61,750.00")],
+    ]
+    page = _analyse(rows)
+    assert page.header
+    first, second = page.rows
+    assert (first.date, first.description, first.debit, first.credit, first.balance) == (
+        "03/01/2025", "ZOMATO ORDER", "250.00", None, "9,750.00"
+    )
+    assert (second.debit, second.credit, second.balance) == (None, "52,000.00", "61,750.00")
+    roles = {c.role for c in page.columns}
+    assert {debit_role, credit_role, "balance"} <= roles
+
+
+def test_wrapped_descriptions_are_joined_and_repeated_headers_dropped() -> None:
+    header = [(40, "Date"), (110, "Description"), (-400, "Amount"), (-520, "Balance")]
+    rows = [
+        header,
+        [(40, "03/01/2025"), (110, "UPI/DR/500312345678/ZOMATO"), (-400, "-250.00"),
+         (-520, "9,750.00")],
+        [(110, "LTD/YESB/zomato@ybl")],
+        [(40, "04/01/2025"), (110, "ATM WDL"), (-400, "-1,000.00"), (-520, "8,750.00")],
+        header,
+        [(40, "05/01/2025"), (110, "NEFT CR ACME"), (-400, "52,000.00"), (-520, "60,750.00")],
+    ]
+    page = _analyse(rows)
+    assert [r.description for r in page.rows] == [
+        "UPI/DR/500312345678/ZOMATO LTD/YESB/zomato@ybl",
+        "ATM WDL",
+        "NEFT CR ACME",
+    ]
+    assert [r.amount for r in page.rows] == ["-250.00", "-1,000.00", "52,000.00"]
+
+
+def test_non_transactions_are_recognised() -> None:
+    header = [(40, "Date"), (110, "Particulars"), (-400, "Debit"), (-470, "Credit"),
+              (-540, "Balance")]
+    rows = [
+        header,
+        [(110, "Balance B/F"), (-540, "10,000.00")],
+        [(40, "03/01/2025"), (110, "POS TESCO"), (-400, "20.00"), (-540, "9,980.00")],
+        [(110, "TOTAL"), (-400, "20.00"), (-470, "0.00")],
+        [(110, "Balance C/F"), (-540, "9,980.00")],
+        [],
+        [],
+        [],
+        [(40, "Page 1 of 2"), (300, "This is a computer generated statement")],
+    ]
+    page = _analyse(rows)
+    kinds = [r.kind for r in page.rows]
+    assert kinds == ["opening", "txn", "total", "closing"]
+    assert any("Page 1 of 2" in line.text for line in page.info)
+
+
+def test_values_alone_find_a_table_without_header() -> None:
+    rows = [
+        [(40, "Statement continued")],
+        *[
+            [(40, f"{d:02d}/01/2025"), (110, f"PURCHASE {d}"), (-400, f"{d}.50"),
+             (-520, f"{1000 - d:,}.00")]
+            for d in range(1, 8)
+        ],
+    ]
+    page = _analyse(rows)
+    assert not page.header
+    assert len(page.rows) == 7
+    assert {c.role for c in page.columns} >= {"date", "description", "amount", "balance"}
+    assert all(not c.certain for c in page.columns)
+
+
+def test_drcr_suffix_and_space_grouped_numbers() -> None:
+    header = [(40, "Date"), (110, "Particulars"), (-420, "Amount"), (-540, "Balance")]
+    rows = [
+        header,
+        [(40, "03-01-2025"), (110, "CHQ PAID"), (-400, "1 250,00"), (410, "Dr"),
+         (-540, "8 750,00 Cr")],
+    ]
+    page = _analyse(rows)
+    (row,) = page.rows
+    assert row.amount == "1 250,00 Dr"
+    assert row.balance == "8 750,00 Cr"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Opening Balance", "opening"),
+        ("BALANCE BROUGHT FORWARD", "opening"),
+        ("LAST MONTH'S BALANCE", "opening"),
+        ("Balance carried forward", "closing"),
+        ("C/F", "closing"),
+        ("TOTAL", "total"),
+        ("Grand Total", "total"),
+        ("TOTAL AMOUNT DUE", "total"),
+        ("NEFT CR ACME SALARY", "txn"),
+        ("BALANCE TRANSFER TO SAVINGS ACCOUNT 1234", "txn"),
+    ],
+)
+def test_row_kinds(text: str, kind: str) -> None:
+    assert classify_row_kind(text) == kind
