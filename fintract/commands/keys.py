@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from fintract.commands.config import CliSettings
-from fintract.keys import ApiKey, KeyStore, create_engine
+
+if TYPE_CHECKING:  # imported inside the commands: `fintract --help` stays quick
+    from fintract.keys import ApiKey, KeyStore
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 T = TypeVar("T")
@@ -33,6 +32,9 @@ def _run(url: str | None, schema: str | None, action: Callable[[KeyStore], Await
     if schema is not None:
         settings.database_schema = schema
     settings.ensure_sqlite_folder()
+    from sqlalchemy.exc import DBAPIError
+
+    from fintract.keys import KeyStore, create_engine
 
     async def go() -> T:
         engine = create_engine(settings.database_url, schema=settings.database_schema)
@@ -43,7 +45,7 @@ def _run(url: str | None, schema: str | None, action: Callable[[KeyStore], Await
 
     try:
         return asyncio.run(go())
-    except (OperationalError, ProgrammingError, DBAPIError) as exc:
+    except DBAPIError as exc:
         typer.echo(
             f"database error ({type(exc.orig).__name__}); is it migrated? "
             "run `fintract db upgrade`",
@@ -114,6 +116,9 @@ def list_keys(
         for key in keys:
             typer.echo(json.dumps(_as_json(key)))
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("key_id", "user", "name", "prefix", "scopes", "created", "last used", "revoked")
     for key in keys:
         table.add_row(

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import httpx
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fintract.client import FintractAPIError, FintractClient, FintractTimeout, FintractUploadError
 from fintract.commands.config import CliSettings
+
+if TYPE_CHECKING:  # imported when the command runs: other commands start quicker
+    from rich.console import Console
+
+    from fintract.client import FintractClient
 
 DocType = Literal["bank_statement", "invoice"]
 
@@ -42,6 +43,16 @@ def _follow(
     timeout: float,
     err: Console,
 ) -> list[dict[str, Any]]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from fintract.client import FintractTimeout
+
     finished: list[dict[str, Any]] = []
     columns = (
         TextColumn("{task.description}"),
@@ -90,6 +101,11 @@ def parse(
     timeout: Annotated[float, typer.Option(help="seconds to wait per job")] = 600.0,
 ) -> None:
     """Upload FILEs, submit a parse job for each, print the jobs (results with --wait)."""
+    import httpx
+    from rich.console import Console
+
+    from fintract.client import FintractAPIError, FintractClient, FintractUploadError
+
     settings = CliSettings()
     key = api_key or settings.api_key
     if not key:
