@@ -33,8 +33,11 @@ def _analyse(rows: list[Cells], **kw: float):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("titles", "debit_role", "credit_role"),
     [
-        (("Txn Date", "Narration", "Withdrawal Amt.", "Deposit Amt.", "Closing Balance"),
-         "debit", "credit"),
+        (
+            ("Txn Date", "Narration", "Withdrawal Amt.", "Deposit Amt.", "Closing Balance"),
+            "debit",
+            "credit",
+        ),
         (("Date", "Particulars", "Debit", "Credit", "Balance"), "debit", "credit"),
         (("Posting Date", "Details", "Money out", "Money in", "Balance"), "debit", "credit"),
         (("Value Date", "Description", "Dr", "Cr", "Running Balance"), "debit", "credit"),
@@ -54,7 +57,11 @@ def test_header_synonyms_give_column_roles(
     assert page.header
     first, second = page.rows
     assert (first.date, first.description, first.debit, first.credit, first.balance) == (
-        "03/01/2025", "ZOMATO ORDER", "250.00", None, "9,750.00"
+        "03/01/2025",
+        "ZOMATO ORDER",
+        "250.00",
+        None,
+        "9,750.00",
     )
     assert (second.debit, second.credit, second.balance) == (None, "52,000.00", "61,750.00")
     roles = {c.role for c in page.columns}
@@ -65,8 +72,12 @@ def test_wrapped_descriptions_are_joined_and_repeated_headers_dropped() -> None:
     header = [(40, "Date"), (110, "Description"), (-400, "Amount"), (-520, "Balance")]
     rows = [
         header,
-        [(40, "03/01/2025"), (110, "UPI/DR/500312345678/ZOMATO"), (-400, "-250.00"),
-         (-520, "9,750.00")],
+        [
+            (40, "03/01/2025"),
+            (110, "UPI/DR/500312345678/ZOMATO"),
+            (-400, "-250.00"),
+            (-520, "9,750.00"),
+        ],
         [(110, "LTD/YESB/zomato@ybl")],
         [(40, "04/01/2025"), (110, "ATM WDL"), (-400, "-1,000.00"), (-520, "8,750.00")],
         header,
@@ -82,8 +93,13 @@ def test_wrapped_descriptions_are_joined_and_repeated_headers_dropped() -> None:
 
 
 def test_non_transactions_are_recognised() -> None:
-    header = [(40, "Date"), (110, "Particulars"), (-400, "Debit"), (-470, "Credit"),
-              (-540, "Balance")]
+    header = [
+        (40, "Date"),
+        (110, "Particulars"),
+        (-400, "Debit"),
+        (-470, "Credit"),
+        (-540, "Balance"),
+    ]
     rows = [
         header,
         [(110, "Balance B/F"), (-540, "10,000.00")],
@@ -105,8 +121,12 @@ def test_values_alone_find_a_table_without_header() -> None:
     rows = [
         [(40, "Statement continued")],
         *[
-            [(40, f"{d:02d}/01/2025"), (110, f"PURCHASE {d}"), (-400, f"{d}.50"),
-             (-520, f"{1000 - d:,}.00")]
+            [
+                (40, f"{d:02d}/01/2025"),
+                (110, f"PURCHASE {d}"),
+                (-400, f"{d}.50"),
+                (-520, f"{1000 - d:,}.00"),
+            ]
             for d in range(1, 8)
         ],
     ]
@@ -121,8 +141,13 @@ def test_drcr_suffix_and_space_grouped_numbers() -> None:
     header = [(40, "Date"), (110, "Particulars"), (-420, "Amount"), (-540, "Balance")]
     rows = [
         header,
-        [(40, "03-01-2025"), (110, "CHQ PAID"), (-400, "1 250,00"), (410, "Dr"),
-         (-540, "8 750,00 Cr")],
+        [
+            (40, "03-01-2025"),
+            (110, "CHQ PAID"),
+            (-400, "1 250,00"),
+            (410, "Dr"),
+            (-540, "8 750,00 Cr"),
+        ],
     ]
     page = _analyse(rows)
     (row,) = page.rows
