@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import APIRouter
 
+from gateway.deps import CurrentUser, OptionalUser
 from tests.integration.test_gateway_support import (  # noqa: F401 - fixtures
     PDF,
     PNG,
@@ -332,3 +334,34 @@ async def test_openapi_lists_the_contract(gateway: Gateway) -> None:
         for suffix in ("/{job_id}", "/batch", "/batch/{batch_id}"):
             assert prefix + suffix in paths
     assert "/api/v1/parse/upload" in paths and "/api/v1/files/{file_id}" in paths
+
+
+async def test_routers_plug_in_and_optional_auth(
+    stand_in: StandInBackend, database, redis_url: str, namespace: str
+) -> None:
+    """Another area adds its router to the list and reuses the auth dependencies."""
+    from gateway.app import create_app
+    from gateway.routes import ROUTERS
+    from tests.integration.test_gateway_support import gateway_settings, open_gateway
+
+    extra = APIRouter()
+
+    @extra.get("/whoami")
+    async def whoami(user: OptionalUser) -> dict:
+        return {"user": user.user_id if user else None}
+
+    @extra.get("/mine")
+    async def mine(user: CurrentUser) -> dict:
+        return {"user": user.user_id}
+
+    settings = gateway_settings(stand_in.address, database, redis_url, namespace)
+    app = create_app(settings, routers=[*ROUTERS, extra])
+    async for gw in open_gateway(settings, database, app=app):
+        alice = await gw.key("alice")
+        assert (await gw.client.get("/whoami")).json() == {"user": None}
+        assert (await gw.client.get("/whoami", headers=alice)).json() == {"user": "alice"}
+        bad = await gw.client.get("/whoami", headers={"Authorization": "Bearer ft_nope"})
+        assert bad.status_code == 401
+        assert (await gw.client.get("/mine")).status_code == 401
+        assert (await gw.client.get("/mine", headers=alice)).json() == {"user": "alice"}
+        assert (await gw.client.get("/api/v1/parse/statements", headers=alice)).status_code == 200

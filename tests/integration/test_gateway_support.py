@@ -278,8 +278,10 @@ async def gateway_fixture(
         yield gw
 
 
-async def open_gateway(settings: GatewaySettings, db: Any) -> AsyncIterator[Gateway]:
-    app = create_app(settings)
+async def open_gateway(
+    settings: GatewaySettings, db: Any, *, app: Any = None
+) -> AsyncIterator[Gateway]:
+    app = app or create_app(settings)
     engine = create_engine(db.url, schema=db.schema)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
