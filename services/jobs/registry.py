@@ -259,14 +259,16 @@ class Registry:
 
     async def list_jobs(
         self, user_id: str, document_type: str, status: str | None, *, offset: int, limit: int
-    ) -> tuple[list[str], int]:
-        """Job ids newest first and the total for the filter."""
+    ) -> tuple[list[str], int, bool]:
+        """Job ids newest first, the total for the filter, and whether Redis knows the user's
+        jobs of this type at all (False after Redis lost its data, or for a new user)."""
         key = self.listing_key(user_id, document_type, status)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zcard(key)
             pipe.zrevrange(key, offset, offset + limit - 1)
-            total, ids = await pipe.execute()
-        return [item.decode() for item in ids], int(total)
+            pipe.exists(self.listing_key(user_id, document_type))
+            total, ids, known = await pipe.execute()
+        return [item.decode() for item in ids], int(total), bool(known)
 
     async def get_batch(self, batch_id: str) -> tuple[dict[str, str], list[str]] | None:
         """The batch hash (decoded) and its job ids, or None."""

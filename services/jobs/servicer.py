@@ -292,13 +292,21 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
         page = max(1, request.page or 1)
         size = min(self.settings.list_max_page_size, max(1, request.page_size or DEFAULT_PAGE_SIZE))
         status = STATUS_NAMES.get(request.status) if request.status else None
-        ids, total = await self.registry.list_jobs(
+        ids, total, known = await self.registry.list_jobs(
             request.user_id, dtype, status, offset=(page - 1) * size, limit=size
         )
-        if request.include_results:
-            found: Sequence[jobs_pb2.Job | None] = await asyncio.gather(
-                *(self.registry.get_job(job_id) for job_id in ids)
+        found: Sequence[jobs_pb2.Job | None]
+        if not known:  # Redis has nothing for this user: the database may (Redis lost it)
+            found, total = await self.store.list_jobs(
+                request.user_id,
+                dtype,
+                status,
+                offset=(page - 1) * size,
+                limit=size,
+                with_results=request.include_results,
             )
+        elif request.include_results:
+            found = await asyncio.gather(*(self.registry.get_job(job_id) for job_id in ids))
         else:
             found = await self.registry.get_jobs(ids)
         return jobs_pb2.ListJobsResponse(

@@ -34,6 +34,7 @@ jobs_table = sa.Table(
     sa.Column("document_id", sa.String(64), nullable=False),
     sa.Column("file_id", sa.String(64), nullable=False),
     sa.Column("batch_id", sa.String(36), nullable=True),
+    sa.Column("batch_position", sa.Integer(), nullable=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("pages_total", sa.Integer(), nullable=False),
     sa.Column("pages_done", sa.Integer(), nullable=False),
@@ -143,7 +144,10 @@ class JobStore:
                         created_at=_dt(batch.created_at.ToMilliseconds()),
                     )
                 )
-            await conn.execute(jobs_table.insert(), [_job_row(job) for job in jobs])
+            rows = [_job_row(job) for job in jobs]
+            for position, row in enumerate(rows):
+                row["batch_position"] = position if batch is not None else None
+            await conn.execute(jobs_table.insert(), rows)
 
     async def finish(self, job: jobs_pb2.Job) -> None:
         """Record a terminal job: status, counters, error or result, timestamps."""
@@ -169,6 +173,39 @@ class JobStore:
             ).first()
         return job_from_row(row) if row is not None else None
 
+    async def list_jobs(
+        self,
+        user_id: str,
+        document_type: str,
+        status: str | None,
+        *,
+        offset: int,
+        limit: int,
+        with_results: bool = False,
+    ) -> tuple[list[jobs_pb2.Job], int]:
+        """The user's jobs newest first as the database knows them, and their total."""
+        condition = sa.and_(
+            jobs_table.c.user_id == user_id, jobs_table.c.document_type == document_type
+        )
+        if status:
+            condition = sa.and_(condition, jobs_table.c.status == status)
+        async with self.engine.connect() as conn:
+            total = (
+                await conn.execute(
+                    sa.select(sa.func.count()).select_from(jobs_table).where(condition)
+                )
+            ).scalar_one()
+            rows = (
+                await conn.execute(
+                    jobs_table.select()
+                    .where(condition)
+                    .order_by(jobs_table.c.created_at.desc(), jobs_table.c.job_id.desc())
+                    .offset(offset)
+                    .limit(limit)
+                )
+            ).all()
+        return [job_from_row(row, with_result=with_results) for row in rows], int(total)
+
     async def get_batch(self, batch_id: str) -> tuple[jobs_pb2.Batch, list[jobs_pb2.Job]] | None:
         """A batch as the database knows it (jobs in submission order, without results)."""
         async with self.engine.connect() as conn:
@@ -183,7 +220,7 @@ class JobStore:
                 await conn.execute(
                     jobs_table.select()
                     .where(jobs_table.c.batch_id == batch_id)
-                    .order_by(jobs_table.c.created_at, jobs_table.c.job_id)
+                    .order_by(jobs_table.c.batch_position)
                 )
             ).all()
         batch = jobs_pb2.Batch(

@@ -298,6 +298,10 @@ class Worker:
                 return
         except JobGone:
             pass  # the job ended meanwhile (failed elsewhere, or completed): nothing to add
+        except grpc.aio.AioRpcError as exc:  # jobs unreachable: retry; at the limit, fail
+            reason = f"page {number}: jobs unavailable ({exc.code().name})"
+            await self._retry_or_fail(msg, task.job_id, "page_failed", reason)
+            return
         await msg.ack_sync()
 
     async def _assemble(
@@ -320,12 +324,18 @@ class Worker:
             reason = str(exc) or type(exc).__name__
             await self._retry_or_fail(msg, task.job_id, "assembly_failed", reason)
             return
-        with contextlib.suppress(JobGone):
+        try:
             await self._call(
                 self.jobs.CompleteJob,
                 jobs_pb2.CompleteJobRequest(job_id=task.job_id, result=result),
             )
             _log.info("job_assembled", pages=len(pages))
+        except JobGone:
+            pass
+        except grpc.aio.AioRpcError as exc:  # the redelivered page is told "last" again
+            reason = f"jobs unavailable ({exc.code().name})"
+            await self._retry_or_fail(msg, task.job_id, "assembly_failed", reason)
+            return
         await msg.ack_sync()
 
 

@@ -147,19 +147,22 @@ async def test_listing_newest_first_with_status_filter_and_pages(registry: Regis
         await registry.create_job(job)
     await registry.start(jobs[1].job_id, 1)
     await registry.fail(jobs[2].job_id, "x", "y")
-    ids, total = await registry.list_jobs("bob", "bank_statement", None, offset=0, limit=3)
-    assert total == 7
+    ids, total, known = await registry.list_jobs("bob", "bank_statement", None, offset=0, limit=3)
+    assert total == 7 and known
     assert ids == [jobs[6].job_id, jobs[5].job_id, jobs[4].job_id]
-    ids, _ = await registry.list_jobs("bob", "bank_statement", None, offset=6, limit=3)
+    ids, _, _ = await registry.list_jobs("bob", "bank_statement", None, offset=6, limit=3)
     assert ids == [jobs[0].job_id]
-    pending, total_pending = await registry.list_jobs(
+    pending, total_pending, _ = await registry.list_jobs(
         "bob", "bank_statement", "pending", offset=0, limit=10
     )
     assert total_pending == 5 and jobs[1].job_id not in pending and jobs[2].job_id not in pending
-    failed, _ = await registry.list_jobs("bob", "bank_statement", "failed", offset=0, limit=10)
+    failed, _, _ = await registry.list_jobs("bob", "bank_statement", "failed", offset=0, limit=10)
     assert failed == [jobs[2].job_id]
     assert (await registry.list_jobs("bob", "invoice", None, offset=0, limit=10))[1] == 0
-    assert (await registry.list_jobs("carol", "bank_statement", None, offset=0, limit=10))[1] == 0
+    assert (await registry.list_jobs("carol", "bank_statement", None, offset=0, limit=10))[1:] == (
+        0,
+        False,
+    )
 
 
 async def test_batch_counts_move_with_the_jobs(registry: Registry) -> None:

@@ -180,6 +180,21 @@ async def test_completed_job_is_served_from_the_database_after_redis_loses_it(
             )
         )
 
+        other = await stack.upload("erin", simple_statement_pdf(3))
+        batch = (
+            await stack.jobs_stub.CreateBatch(
+                jobs_pb2.CreateBatchRequest(
+                    user_id="erin",
+                    document_type=BANK,
+                    files=[
+                        jobs_pb2.BatchFile(file_id=d.file_id, document_id=d.doc_id)
+                        for d in (document, other)
+                    ],
+                )
+            )
+        ).batch
+        await play_worker(stack, batch.jobs[0].job_id)
+
         client = Redis.from_url(redis_url)
         deleted = 0
         async for key in client.scan_iter(match=f"{stack.namespace}:*", count=1000):
@@ -204,6 +219,36 @@ async def test_completed_job_is_served_from_the_database_after_redis_loses_it(
         with pytest.raises(grpc.aio.AioRpcError) as hidden:
             await stack.jobs_stub.GetJob(jobs_pb2.GetJobRequest(user_id="eve", job_id=job.job_id))
         assert hidden.value.code() == grpc.StatusCode.NOT_FOUND
+
+        listed = await stack.jobs_stub.ListJobs(
+            jobs_pb2.ListJobsRequest(user_id="erin", document_type=BANK, page_size=3)
+        )
+        assert listed.total == 4 and listed.total_pages == 2
+
+        assert [j.job_id for j in listed.jobs][2:] == [failed_job.job_id]  # batch jobs newer
+        completed_only = await stack.jobs_stub.ListJobs(
+            jobs_pb2.ListJobsRequest(
+                user_id="erin",
+                document_type=BANK,
+                status=jobs_pb2.JOB_STATUS_COMPLETED,
+                include_results=True,
+            )
+        )
+        assert {j.job_id for j in completed_only.jobs} == {job.job_id, batch.jobs[0].job_id}
+        assert all(j.result.bank_statement.document_type for j in completed_only.jobs)
+
+        stored_batch = (
+            await stack.jobs_stub.GetBatch(
+                jobs_pb2.GetBatchRequest(user_id="erin", batch_id=batch.batch_id)
+            )
+        ).batch
+        assert (stored_batch.total, stored_batch.completed, stored_batch.pending) == (2, 1, 1)
+        assert [j.job_id for j in stored_batch.jobs] == [j.job_id for j in batch.jobs]
+        with pytest.raises(grpc.aio.AioRpcError) as theirs:
+            await stack.jobs_stub.GetBatch(
+                jobs_pb2.GetBatchRequest(user_id="eve", batch_id=batch.batch_id)
+            )
+        assert theirs.value.code() == grpc.StatusCode.NOT_FOUND
     finally:
         await stack.close()
 
