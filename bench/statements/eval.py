@@ -265,11 +265,12 @@ def corpus_scores() -> list[str]:
     rec = tp / len(truth) if truth else 0.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
     opening = result["account"]["opening_balance"]
+    seen_previous = opening is not None and _same_money(-opening, float(previous["amount"]))
     out.append(
         f"corpus monopoly/example_statement.pdf: {len(truth)} rows (+1 previous balance), "
         f"P {prec:.3f} R {rec:.3f} F1 {f1:.3f}, previous balance "
-        f"{'ok' if opening is not None and _same_money(-opening, float(previous['amount'])) else 'MISSED'}"
-        f" ({opening}), currency {result['account']['currency']}, {elapsed * 1000:.0f} ms"
+        f"{'ok' if seen_previous else 'MISSED'} ({opening}), "
+        f"currency {result['account']['currency']}, {elapsed * 1000:.0f} ms"
     )
     protected = folder / "protected.pdf"
     if protected.exists():

@@ -8,9 +8,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
-from services.parser.extract.interface import Assembled, ExtractOptions
+from services.parser.extract.interface import Assembled, DocumentKind, ExtractOptions
 from services.parser.extract.results import Provenance
 from services.parser.extract.source import SourceDocument
 from services.parser.extract.statement.assemble import AssemblyNotes, assemble_pages
@@ -38,7 +37,7 @@ def read_page(source: SourceDocument, page_index: int) -> PageOut:
 
 
 class StatementExtractor:
-    document_type: Literal["bank_statement"] = "bank_statement"
+    document_type: DocumentKind = "bank_statement"
 
     def extract_page(
         self, source: SourceDocument, page_index: int, options: ExtractOptions

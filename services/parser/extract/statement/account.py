@@ -87,9 +87,8 @@ def _value_words(words: Words, start: int, height: float) -> Words:
     out: Words = []
     for k in range(start, len(words)):
         w = words[k]
-        if w[0] in (":", "-", "#", ":-"):
-            if not out:
-                continue
+        if w[0] in (":", "-", "#", ":-") and not out:
+            continue
         if out and w[1] - out[-1][3] > 2.5 * height:
             break
         if out and _label_at(words, k) is not None:

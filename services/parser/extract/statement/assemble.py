@@ -26,7 +26,12 @@ from services.parser.extract.results import (
 )
 from services.parser.extract.statement.account import AccountFields, find_dates, read_account
 from services.parser.extract.statement.model import PageOut, RowOut
-from services.parser.extract.text.amounts import DecimalMark, decide_decimal_mark, parse_amount
+from services.parser.extract.text.amounts import (
+    Amount,
+    DecimalMark,
+    decide_decimal_mark,
+    parse_amount,
+)
 from services.parser.extract.text.currency import decide_currency
 from services.parser.extract.text.dates import DateOrder, decide_date_order, parse_date
 
@@ -134,7 +139,7 @@ def _parse_row_date(text: str | None, order: DateOrder, period, year) -> dt.date
         return None
 
 
-def _amount(text: str | None, mark: DecimalMark):  # type: ignore[no-untyped-def]
+def _amount(text: str | None, mark: DecimalMark) -> Amount | None:
     if not text:
         return None
     return parse_amount(text, decimal_mark=mark)
@@ -235,12 +240,13 @@ def _repair(rows: list[_Row], opening: Decimal | None, liability: bool) -> list[
             row = rows[i]
             if not row.ocr:
                 continue
-            prev_balance = opening if i == 0 else None
-            for k in range(i - 1, -1, -1):
-                if rows[k].balance is not None:
-                    prev_balance = rows[k].balance
-                    between = sum((r.amount for r in rows[k + 1 : i]), Decimal(0))
-                    prev_balance = prev_balance + sign * between
+            prev_balance: Decimal | None = None
+            for k in range(i - 1, -2, -1):
+                anchor = opening if k < 0 else rows[k].balance
+                if anchor is not None or k < 0:
+                    if anchor is not None:
+                        between = sum((r.amount for r in rows[k + 1 : i]), Decimal(0))
+                        prev_balance = anchor + sign * between
                     break
             if prev_balance is None or row.balance is None:
                 continue
@@ -254,7 +260,7 @@ def _repair(rows: list[_Row], opening: Decimal | None, liability: bool) -> list[
                         implied_balance
                         + sign
                         * sum((r.amount for r in rows[i + 1 : rows.index(nxt) + 1]), Decimal(0))
-                        - nxt.balance  # type: ignore[operator]
+                        - (nxt.balance or Decimal(0))
                     )
                     <= CENT
                 )
@@ -356,10 +362,10 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
             )
         )
     # rows printed without a date take the previous row's date
-    for prev_row, row in itertools.pairwise(parsed):
-        if row.date is None and row.raw.date is None:
-            row.date = prev_row.date
-            row.value_date = row.value_date or prev_row.value_date
+    for before, after in itertools.pairwise(parsed):
+        if after.date is None and after.raw.date is None:
+            after.date = before.date
+            after.value_date = after.value_date or before.value_date
 
     opening = _first_amount(
         [fields.opening] + [r.balance or r.amount or r.credit or r.debit for r in openings[:1]],
@@ -498,7 +504,7 @@ def _choose_reading(
 
     def score(reading: _Reading) -> tuple[float, int]:
         _apply_reading(rows, reading, mark)
-        checked, failed, passed = _continuity(rows, opening, reading.liability)
+        checked, _, passed = _continuity(rows, opening, reading.liability)
         total = 0.0
         if checked:
             total += passed / checked * 10

@@ -8,11 +8,12 @@ columns by the left edges of the header words.
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from services.parser.extract.statement.model import ColumnOut, InfoLine, PageOut, RowOut
 from services.parser.extract.statement.synonyms import (
@@ -203,10 +204,7 @@ def _match_header(words: Sequence[Word]) -> _Header | None:
                 idx = {k for _, k in tokens[i : i + n]}
                 # a phrase must not jump across a column gap
                 span = [words[k] for k in sorted(idx)]
-                if any(
-                    b.x0 - a.x1 > 1.5 * max(a.height, 1.0)
-                    for a, b in zip(span, span[1:], strict=False)
-                ):
+                if any(b.x0 - a.x1 > 1.5 * max(a.height, 1.0) for a, b in itertools.pairwise(span)):
                     continue
                 found.append((role, min(w.x0 for w in span), max(w.x1 for w in span)))
                 matched += n
@@ -438,9 +436,8 @@ def classify_row_kind(description: str) -> str:
             if len(phrase) > 6 and phrase in text and len(text) <= len(phrase) + 12:
                 return kind
     for phrase in NON_TRANSACTION["total"]:
-        if text == phrase or text.startswith(phrase + " ") or text.startswith(phrase):
-            if len(text) <= len(phrase) + 24:
-                return "total"
+        if text.startswith(phrase) and len(text) <= len(phrase) + 24:
+            return "total"
     return "txn"
 
 
@@ -582,12 +579,12 @@ def analyse_page(pw: PageWords, index: int) -> PageOut:
             if k < start:
                 out.info.append(_info(line))
             continue
-        cells, dated = _cells(line, table)
+        cells, starts_dated = _cells(line, table)
         has_amount = any(r in cells for r in AMOUNT_ROLES)
         text_words = [w for r in ("description", "reference") for w in cells.get(r, [])]
         near = prev_y is not None and line.cy - prev_y <= max(2.2 * line_h, 1.0)
-        footer = bool(_FOOTER.search(line.text)) and not dated and not has_amount
-        if dated and (has_amount or _row_has_text(cells)):
+        footer = bool(_FOOTER.search(line.text)) and not starts_dated and not has_amount
+        if starts_dated and (has_amount or _row_has_text(cells)):
             current = _new_row(cells, line)
             rows.append(current)
             prev_y = line.cy

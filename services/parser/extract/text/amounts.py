@@ -184,7 +184,7 @@ def _read_core(
     if len(tail) == 3 and 1 <= len(head) <= 3 and head.isdigit():
         # "1,234" / "1.234": ambiguous unless the document's mark says otherwise
         if mark == sep:
-            return Decimal(head + "." + tail), sep, False  # type: ignore[return-value]
+            return Decimal(head + "." + tail), sep, False
         if mark is not None:
             return Decimal(head + tail), None, False
         return Decimal(head + tail), None, True

@@ -154,7 +154,7 @@ def ocr_words(image: np.ndarray, *, scale: float = 1.0) -> PageWords:
     rotation = 0
     if "rotation" in inspect.signature(engine.read).parameters:
         # the shared engine turns the page upright itself and reports by how much
-        result: Any = engine.read(rgb, rotation="auto")  # type: ignore[call-arg]
+        result: Any = engine.read(rgb, rotation="auto")
         rotation = int(getattr(result, "rotation", 0) or 0)
     else:
         result = engine.read(rgb)
