@@ -280,6 +280,18 @@ class Registry:
             return None
         return {k.decode(): v.decode() for k, v in raw.items()}, [i.decode() for i in ids]
 
+    # -- callbacks outbox ------------------------------------------------------------------
+    @property
+    def outbox_key(self) -> str:
+        return self.keys.of("callbacks", "outbox")
+
+    async def outbox(self) -> list[str]:
+        """Callbacks owed (``job:<id>`` / ``batch:<id>``), oldest first."""
+        return [item.decode() for item in await self.redis.lrange(self.outbox_key, 0, -1)]
+
+    async def outbox_done(self, ref: str) -> None:
+        await self.redis.lrem(self.outbox_key, 1, ref)
+
     # -- transitions -----------------------------------------------------------------------
     async def _move(
         self, job_id: str, to: str, allowed: Sequence[str], fields: dict[str, Any]

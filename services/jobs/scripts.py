@@ -10,6 +10,7 @@ Keys (``<ns>`` is the deployment's namespace):
 - ``<ns>:jobs:<user>:<type>``           sorted set of job ids by creation time (listing)
 - ``<ns>:jobs:<user>:<type>:<status>``  the same, per status (status filter)
 - ``<ns>:jobs:seq``             counter: creation order (listing score)
+- ``<ns>:callbacks:outbox``   list: callbacks owed but not yet queued on JetStream
 - ``<ns>:batch:<id>``           hash: the batch with live counts pending/processing/completed/failed
 - ``<ns>:batch:<id>:jobs``      list: the batch's job ids in submission order
 
@@ -34,6 +35,9 @@ return 1
 # KEYS: job. ARGV: namespace, to, now_ms, allowed "from" statuses (comma-separated),
 # field/value pairs to set with the change...
 # Returns {"ok"|"missing"|"illegal", previous status, batch_finished (0/1)}.
+# A terminal change that owes a callback (a lone job with a callback URL, or the last job of a
+# batch with one) pushes ``job:<id>`` / ``batch:<id>`` on the outbox list in the same step, so
+# a crash before the callback is queued on JetStream cannot lose it.
 TRANSITION = """
 local job = KEYS[1]
 local ns, to, now = ARGV[1], ARGV[2], ARGV[3]
@@ -60,8 +64,15 @@ if f[3] and f[3] ~= '' then
   redis.call('HSET', bkey, 'updated_ms', now)
   if terminal then
     local c = redis.call('HMGET', bkey, 'completed', 'failed', 'total')
-    if tonumber(c[1]) + tonumber(c[2]) == tonumber(c[3]) then batch_finished = 1 end
+    if tonumber(c[1]) + tonumber(c[2]) == tonumber(c[3]) then
+      batch_finished = 1
+      local url = redis.call('HGET', bkey, 'callback_url')
+      if url and url ~= '' then redis.call('RPUSH', ns .. ':callbacks:outbox', 'batch:' .. f[3]) end
+    end
   end
+elseif terminal then
+  local url = redis.call('HGET', job, 'callback_url')
+  if url and url ~= '' then redis.call('RPUSH', ns .. ':callbacks:outbox', 'job:' .. f[5]) end
 end
 local p = redis.call('HMGET', job, 'pages_done', 'pages_total')
 local event = to .. '|' .. (p[1] or 0) .. '|' .. (p[2] or 0) .. '|' .. now

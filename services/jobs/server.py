@@ -71,6 +71,7 @@ async def start(settings: JobsSettings, *, address: str | None = None) -> GrpcSe
         register=register,
         metrics_port=settings.metrics_port,
     )
+    await servicer.send_all_owed_callbacks()
     callbacks.start()
 
     async def close() -> None:

@@ -167,27 +167,42 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
             except Exception:  # noqa: BLE001 - retried, Redis already holds the state
                 _log.exception("job_row_update_failed", job_id=job.job_id, attempt=attempt + 1)
                 await asyncio.sleep(0.2 * (attempt + 1))
-        try:
-            if job.HasField("callback_url") and not job.HasField("batch_id"):
-                await self.callbacks.enqueue(
-                    url=job.callback_url,
-                    body=encode(job_json(job)),
-                    kind="job",
-                    key=job.job_id,
-                )
-            if transition.batch_finished and job.HasField("batch_id"):
-                raw = await self.registry.get_batch(job.batch_id)
-                if raw is not None and raw[0].get("callback_url"):
-                    batch = await self._batch(job.batch_id, user_id="")
-                    await self.callbacks.enqueue(
-                        url=raw[0]["callback_url"],
-                        body=encode(batch_json(batch)),
-                        kind="batch",
-                        key=job.batch_id,
-                    )
-        except Exception:  # noqa: BLE001 - the job itself is done; log the lost callback
-            _log.exception("callback_enqueue_failed", job_id=job.job_id)
+        refs = []
+        if job.HasField("callback_url") and not job.HasField("batch_id"):
+            refs.append(f"job:{job.job_id}")
+        if transition.batch_finished and job.HasField("batch_id"):
+            refs.append(f"batch:{job.batch_id}")
+        for ref in refs:
+            await self.send_owed_callback(ref)
         return job
+
+    async def send_owed_callback(self, ref: str) -> bool:
+        """Queue one owed callback on JetStream and clear it from the outbox. A ref that is not
+        in the outbox (a batch or job without a callback URL) is skipped."""
+        if ref not in await self.registry.outbox():
+            return False
+        kind, _, ident = ref.partition(":")
+        try:
+            if kind == "job":
+                job = await self._owned_job("", ident)
+                url, body = job.callback_url, encode(job_json(job))
+            else:
+                raw = await self.registry.get_batch(ident)
+                url = raw[0].get("callback_url", "") if raw else ""
+                body = encode(batch_json(await self._batch(ident, user_id="")))
+            await self.callbacks.enqueue(url=url, body=body, kind=kind, key=ident)
+        except Exception:  # noqa: BLE001 - stays in the outbox; the next start sends it
+            _log.exception("callback_enqueue_failed", ref=ref)
+            return False
+        await self.registry.outbox_done(ref)
+        return True
+
+    async def send_all_owed_callbacks(self) -> int:
+        """At start: queue what a previous process owed but did not queue (crash)."""
+        sent = 0
+        for ref in await self.registry.outbox():
+            sent += await self.send_owed_callback(ref)
+        return sent
 
     async def _batch(self, batch_id: str, *, user_id: str) -> jobs_pb2.Batch:
         raw = await self.registry.get_batch(batch_id)

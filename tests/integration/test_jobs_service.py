@@ -21,6 +21,7 @@ from fintract.api.parser.v1 import parser_pb2
 from fintract.api.results.v1 import results_pb2
 from services.common.nats_bus import parse_stream
 from services.jobs.callbacks import callbacks_stream
+from services.jobs.registry import Registry
 from tests.conftest import free_port
 from tests.factories import simple_statement_pdf, text_pdf
 from tests.integration.test_pipeline_support import (
@@ -515,4 +516,33 @@ async def test_pending_callback_survives_a_restart_of_the_jobs_service(
         check_signature(headers, body)
         assert json.loads(body)["job_id"] == job.job_id
     finally:
+        await receiver.stop()
+
+
+async def test_callback_owed_by_a_crashed_process_is_sent_at_the_next_start(
+    stack: Stack, redis_url: str
+) -> None:
+    receiver = Receiver()
+    url = await receiver.start()
+    client = Redis.from_url(redis_url)
+    try:
+        document = await stack.upload("crash", simple_statement_pdf(1))
+        job = await stack.submit("crash", document, callback_url=url)
+        await stack.jobs_stub.StartJob(jobs_pb2.StartJobRequest(job_id=job.job_id, pages_total=1))
+        # The terminal transition alone, as if the process died right after the Lua script.
+        registry = Registry(client, stack.namespace)
+        await registry.complete(job.job_id, statement_result().SerializeToString())
+        assert await registry.outbox() == [f"job:{job.job_id}"]
+        await asyncio.sleep(0.5)
+        assert not receiver.calls
+
+        await stack.jobs.stop(1)  # type: ignore[union-attr]
+        await stack.start_jobs()
+        await asyncio.wait_for(receiver.received.wait(), 20)
+        headers, body = receiver.calls[0]
+        check_signature(headers, body)
+        assert json.loads(body)["status"] == "completed"
+        assert await registry.outbox() == []
+    finally:
+        await client.aclose()
         await receiver.stop()
