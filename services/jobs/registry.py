@@ -287,7 +287,8 @@ class Registry:
 
     async def outbox(self) -> list[str]:
         """Callbacks owed (``job:<id>`` / ``batch:<id>``), oldest first."""
-        return [item.decode() for item in await self.redis.lrange(self.outbox_key, 0, -1)]
+        items = cast(list[bytes], await self.redis.lrange(self.outbox_key, 0, -1))
+        return [item.decode() for item in items]
 
     async def outbox_done(self, ref: str) -> None:
         await self.redis.lrem(self.outbox_key, 1, ref)
