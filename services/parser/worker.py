@@ -210,49 +210,53 @@ class Worker:
     async def handle_document(self, msg: Msg) -> None:
         task = parser_pb2.DocumentTask.FromString(msg.data)
         with bound_context(job_id=task.job_id):
-            try:
-                source = await self.sources.get(task.user_id, task.file_id)
-                pages_total = source.page_count
-                await self._call(
-                    self.jobs.StartJob,
-                    jobs_pb2.StartJobRequest(job_id=task.job_id, pages_total=pages_total),
+            async with keep_alive(msg, self.settings.heartbeat_interval_s):
+                await self._document(msg, task)
+
+    async def _document(self, msg: Msg, task: parser_pb2.DocumentTask) -> None:
+        try:
+            source = await self.sources.get(task.user_id, task.file_id)
+            pages_total = source.page_count
+            await self._call(
+                self.jobs.StartJob,
+                jobs_pb2.StartJobRequest(job_id=task.job_id, pages_total=pages_total),
+            )
+            for index in range(pages_total):
+                page = parser_pb2.PageTask(
+                    job_id=task.job_id,
+                    user_id=task.user_id,
+                    document_id=task.document_id,
+                    file_id=task.file_id,
+                    page_index=index,
+                    pages_total=pages_total,
+                    document_type=task.document_type,
+                    provider=task.provider,
                 )
-                for index in range(pages_total):
-                    page = parser_pb2.PageTask(
-                        job_id=task.job_id,
-                        user_id=task.user_id,
-                        document_id=task.document_id,
-                        file_id=task.file_id,
-                        page_index=index,
-                        pages_total=pages_total,
-                        document_type=task.document_type,
-                        provider=task.provider,
-                    )
-                    await self.js.publish(
-                        self.parse.page_subject,
-                        page.SerializeToString(),
-                        stream=self.parse.stream,
-                        headers={"Nats-Msg-Id": f"page-{task.job_id}-{index}"},
-                    )
-            except JobGone:
-                await msg.ack_sync()
-                return
-            except _FATAL as exc:
-                await self._fail(task.job_id, exc.code, str(exc))
+                await self.js.publish(
+                    self.parse.page_subject,
+                    page.SerializeToString(),
+                    stream=self.parse.stream,
+                    headers={"Nats-Msg-Id": f"page-{task.job_id}-{index}"},
+                )
+        except JobGone:
+            await msg.ack_sync()
+            return
+        except _FATAL as exc:
+            await self._fail(task.job_id, exc.code, str(exc))
+            await msg.term()
+            return
+        except FintractError as exc:
+            if exc.code == "not_found":
+                await self._fail(task.job_id, "not_found", exc.message)
                 await msg.term()
                 return
-            except FintractError as exc:
-                if exc.code == "not_found":
-                    await self._fail(task.job_id, "not_found", exc.message)
-                    await msg.term()
-                    return
-                await self._retry_or_fail(msg, task.job_id, "document_failed", exc.message)
-                return
-            except Exception as exc:  # noqa: BLE001 - any other failure is retried
-                await self._retry_or_fail(msg, task.job_id, "document_failed", repr(exc))
-                return
-            await msg.ack_sync()
-            _log.info("document_fanned_out", pages=pages_total)
+            await self._retry_or_fail(msg, task.job_id, "document_failed", exc.message)
+            return
+        except Exception as exc:  # noqa: BLE001 - any other failure is retried
+            await self._retry_or_fail(msg, task.job_id, "document_failed", repr(exc))
+            return
+        await msg.ack_sync()
+        _log.info("document_fanned_out", pages=pages_total)
 
     # -- pages -----------------------------------------------------------------------------
     async def handle_page(self, msg: Msg) -> None:
