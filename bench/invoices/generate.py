@@ -41,48 +41,130 @@ class Doc:
 
 # --- vocabularies -------------------------------------------------------------------------
 
-_COMPANY_A = ["Kaveri", "Nimbus", "Orchid", "Sahyadri", "Ganga", "Indigo", "Lotus", "Tara",
-              "Meridian", "Falcon", "Harbor", "Summit", "Aurora", "Cedar", "Beacon", "Atlas",
-              "Nordlicht", "Rheinland", "Alpen", "Boulanger", "Lumière", "Zeeland", "Tulp"]
-_COMPANY_B = ["Office Supplies", "Traders", "Technologies", "Logistics", "Foods", "Textiles",
-              "Engineering", "Consulting", "Media", "Pharma", "Electricals", "Hardware"]
-_SUFFIX = {"IN": ["Pvt Ltd", "LLP", "Enterprises", "Private Limited"],
-           "US": ["Inc.", "LLC", "Corp."], "DE": ["GmbH", "AG", "KG"],
-           "FR": ["SARL", "SAS", "SA"], "NL": ["B.V.", "N.V."], "GB": ["Ltd", "LLP"]}
-_STREETS = {"IN": ["MG Road", "Baner Road", "Anna Salai", "Park Street", "Linking Road"],
-            "US": ["Main Street", "Oak Avenue", "Market St", "Elm Street", "5th Avenue"],
-            "DE": ["Hauptstraße", "Bahnhofstraße", "Lindenweg", "Gartenstraße"],
-            "FR": ["rue de la République", "avenue Victor Hugo", "boulevard Voltaire"],
-            "NL": ["Keizersgracht", "Stationsweg", "Dorpsstraat"],
-            "GB": ["High Street", "Station Road", "Church Lane"]}
-_CITIES = {"IN": [("Bengaluru", "560001", "29"), ("Pune", "411045", "27"),
-                  ("Chennai", "600002", "33"), ("Kolkata", "700016", "19"),
-                  ("Mumbai", "400050", "27"), ("Hyderabad", "500081", "36")],
-           "US": [("Austin, TX", "78701", ""), ("Denver, CO", "80202", ""),
-                  ("Portland, OR", "97204", ""), ("Columbus, OH", "43215", "")],
-           "DE": [("München", "80333", ""), ("Köln", "50667", ""), ("Hamburg", "20095", "")],
-           "FR": [("Lyon", "69001", ""), ("Paris", "75011", ""), ("Nantes", "44000", "")],
-           "NL": [("Utrecht", "3511 AB", ""), ("Rotterdam", "3012 CN", "")],
-           "GB": [("Leeds", "LS1 4AP", ""), ("Bristol", "BS1 5TR", "")]}
-_PRODUCTS = ["A4 paper, 500 sheets", "Stapler HD-45", "Ball pens, box of 50", "Printer toner 85A",
-             "USB-C cable 2m", "Office chair, ergonomic", "LED desk lamp", "Whiteboard 90x60",
-             "Laptop stand aluminium", "Wireless mouse M185", "Filing cabinet, 3 drawers",
-             "Notebook ruled A5", "Cardboard boxes (pack of 20)", "Label printer tape 12mm",
-             "Monitor 24 inch IPS", "Keyboard, mechanical", "Ethernet switch 8-port",
-             "Packing tape 48mm", "Hand sanitiser 500ml", "Coffee beans 1kg"]
-_LONG = ["Annual maintenance contract for air conditioning units including quarterly service "
-         "visits and replacement filters", "Custom printed corporate diaries with embossed logo "
-         "and ribbon marker, hardbound", "Installation and configuration of network cabling "
-         "for the second floor conference rooms"]
-_SERVICES = ["Consulting services", "Software development", "Website maintenance",
-             "Cloud hosting (monthly)", "Design review workshop", "Project management",
-             "Technical support retainer", "Data migration", "Security audit",
-             "Training session (on site)", "SEO optimisation", "Content writing"]
+_COMPANY_A = [
+    "Kaveri",
+    "Nimbus",
+    "Orchid",
+    "Sahyadri",
+    "Ganga",
+    "Indigo",
+    "Lotus",
+    "Tara",
+    "Meridian",
+    "Falcon",
+    "Harbor",
+    "Summit",
+    "Aurora",
+    "Cedar",
+    "Beacon",
+    "Atlas",
+    "Nordlicht",
+    "Rheinland",
+    "Alpen",
+    "Boulanger",
+    "Lumière",
+    "Zeeland",
+    "Tulp",
+]
+_COMPANY_B = [
+    "Office Supplies",
+    "Traders",
+    "Technologies",
+    "Logistics",
+    "Foods",
+    "Textiles",
+    "Engineering",
+    "Consulting",
+    "Media",
+    "Pharma",
+    "Electricals",
+    "Hardware",
+]
+_SUFFIX = {
+    "IN": ["Pvt Ltd", "LLP", "Enterprises", "Private Limited"],
+    "US": ["Inc.", "LLC", "Corp."],
+    "DE": ["GmbH", "AG", "KG"],
+    "FR": ["SARL", "SAS", "SA"],
+    "NL": ["B.V.", "N.V."],
+    "GB": ["Ltd", "LLP"],
+}
+_STREETS = {
+    "IN": ["MG Road", "Baner Road", "Anna Salai", "Park Street", "Linking Road"],
+    "US": ["Main Street", "Oak Avenue", "Market St", "Elm Street", "5th Avenue"],
+    "DE": ["Hauptstraße", "Bahnhofstraße", "Lindenweg", "Gartenstraße"],
+    "FR": ["rue de la République", "avenue Victor Hugo", "boulevard Voltaire"],
+    "NL": ["Keizersgracht", "Stationsweg", "Dorpsstraat"],
+    "GB": ["High Street", "Station Road", "Church Lane"],
+}
+_CITIES = {
+    "IN": [
+        ("Bengaluru", "560001", "29"),
+        ("Pune", "411045", "27"),
+        ("Chennai", "600002", "33"),
+        ("Kolkata", "700016", "19"),
+        ("Mumbai", "400050", "27"),
+        ("Hyderabad", "500081", "36"),
+    ],
+    "US": [
+        ("Austin, TX", "78701", ""),
+        ("Denver, CO", "80202", ""),
+        ("Portland, OR", "97204", ""),
+        ("Columbus, OH", "43215", ""),
+    ],
+    "DE": [("München", "80333", ""), ("Köln", "50667", ""), ("Hamburg", "20095", "")],
+    "FR": [("Lyon", "69001", ""), ("Paris", "75011", ""), ("Nantes", "44000", "")],
+    "NL": [("Utrecht", "3511 AB", ""), ("Rotterdam", "3012 CN", "")],
+    "GB": [("Leeds", "LS1 4AP", ""), ("Bristol", "BS1 5TR", "")],
+}
+_PRODUCTS = [
+    "A4 paper, 500 sheets",
+    "Stapler HD-45",
+    "Ball pens, box of 50",
+    "Printer toner 85A",
+    "USB-C cable 2m",
+    "Office chair, ergonomic",
+    "LED desk lamp",
+    "Whiteboard 90x60",
+    "Laptop stand aluminium",
+    "Wireless mouse M185",
+    "Filing cabinet, 3 drawers",
+    "Notebook ruled A5",
+    "Cardboard boxes (pack of 20)",
+    "Label printer tape 12mm",
+    "Monitor 24 inch IPS",
+    "Keyboard, mechanical",
+    "Ethernet switch 8-port",
+    "Packing tape 48mm",
+    "Hand sanitiser 500ml",
+    "Coffee beans 1kg",
+]
+_LONG = [
+    "Annual maintenance contract for air conditioning units including quarterly service "
+    "visits and replacement filters",
+    "Custom printed corporate diaries with embossed logo and ribbon marker, hardbound",
+    "Installation and configuration of network cabling for the second floor conference rooms",
+]
+_SERVICES = [
+    "Consulting services",
+    "Software development",
+    "Website maintenance",
+    "Cloud hosting (monthly)",
+    "Design review workshop",
+    "Project management",
+    "Technical support retainer",
+    "Data migration",
+    "Security audit",
+    "Training session (on site)",
+    "SEO optimisation",
+    "Content writing",
+]
 
 
 def _gstin(rng: random.Random, state: str) -> str:
     pan = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(5))
-    pan += "".join(rng.choice("0123456789") for _ in range(4)) + rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ")
+    pan += "".join(rng.choice("0123456789") for _ in range(4)) + rng.choice(
+        "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    )
     body = f"{state}{pan}1Z"
     return body + gstin_check_char(body)
 
@@ -158,7 +240,9 @@ def _money(value: float, style: str) -> str:
 def _date(d: dt.date, style: str) -> str:
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     if style == "in":
-        return d.strftime("%d/%m/%Y") if d.day % 2 else f"{d.day:02d}-{months[d.month - 1]}-{d.year}"
+        return (
+            d.strftime("%d/%m/%Y") if d.day % 2 else f"{d.day:02d}-{months[d.month - 1]}-{d.year}"
+        )
     if style == "us":
         return d.strftime("%m/%d/%Y") if d.day % 3 else f"{months[d.month - 1]} {d.day}, {d.year}"
     if style == "de":
@@ -213,42 +297,123 @@ class Writer:
 # --- one invoice ----------------------------------------------------------------------------
 
 _WORDS = {
-    "en": dict(title="TAX INVOICE", no="Invoice No.", date="Invoice Date", due="Due Date",
-               bill="Bill To:", desc="Description", qty="Qty", price="Rate", amount="Amount",
-               sub="Subtotal", total="Grand Total", due_amt="Amount Due", pos="#", hsn="HSN/SAC",
-               rate="GST %"),
-    "de": dict(title="RECHNUNG", no="Rechnungsnummer:", date="Rechnungsdatum:",
-               due="Fälligkeitsdatum:", bill="Rechnungsempfänger:", desc="Beschreibung",
-               qty="Menge", price="Einzelpreis", amount="Betrag", sub="Zwischensumme",
-               total="Gesamtbetrag", due_amt="Zahlbetrag", pos="Pos.", tax="USt.", rate="USt. %",
-               taxid="USt-IdNr.:"),
-    "fr": dict(title="FACTURE", no="N° de facture :", date="Date de facture :",
-               due="Date d'échéance :", bill="Facturé à :", desc="Désignation", qty="Qté",
-               price="Prix unitaire", amount="Montant HT", sub="Total HT", total="Total TTC",
-               due_amt="Net à payer", pos="N°", tax="TVA", rate="TVA %", taxid="N° TVA :"),
-    "nl": dict(title="FACTUUR", no="Factuurnummer:", date="Factuurdatum:", due="Vervaldatum:",
-               bill="Factuuradres:", desc="Omschrijving", qty="Aantal", price="Prijs",
-               amount="Bedrag", sub="Subtotaal", total="Totaal", due_amt="Te betalen",
-               pos="Nr.", tax="BTW", rate="BTW %", taxid="BTW-nummer:"),
+    "en": dict(
+        title="TAX INVOICE",
+        no="Invoice No.",
+        date="Invoice Date",
+        due="Due Date",
+        bill="Bill To:",
+        desc="Description",
+        qty="Qty",
+        price="Rate",
+        amount="Amount",
+        sub="Subtotal",
+        total="Grand Total",
+        due_amt="Amount Due",
+        pos="#",
+        hsn="HSN/SAC",
+        rate="GST %",
+    ),
+    "de": dict(
+        title="RECHNUNG",
+        no="Rechnungsnummer:",
+        date="Rechnungsdatum:",
+        due="Fälligkeitsdatum:",
+        bill="Rechnungsempfänger:",
+        desc="Beschreibung",
+        qty="Menge",
+        price="Einzelpreis",
+        amount="Betrag",
+        sub="Zwischensumme",
+        total="Gesamtbetrag",
+        due_amt="Zahlbetrag",
+        pos="Pos.",
+        tax="USt.",
+        rate="USt. %",
+        taxid="USt-IdNr.:",
+    ),
+    "fr": dict(
+        title="FACTURE",
+        no="N° de facture :",
+        date="Date de facture :",
+        due="Date d'échéance :",
+        bill="Facturé à :",
+        desc="Désignation",
+        qty="Qté",
+        price="Prix unitaire",
+        amount="Montant HT",
+        sub="Total HT",
+        total="Total TTC",
+        due_amt="Net à payer",
+        pos="N°",
+        tax="TVA",
+        rate="TVA %",
+        taxid="N° TVA :",
+    ),
+    "nl": dict(
+        title="FACTUUR",
+        no="Factuurnummer:",
+        date="Factuurdatum:",
+        due="Vervaldatum:",
+        bill="Factuuradres:",
+        desc="Omschrijving",
+        qty="Aantal",
+        price="Prijs",
+        amount="Bedrag",
+        sub="Subtotaal",
+        total="Totaal",
+        due_amt="Te betalen",
+        pos="Nr.",
+        tax="BTW",
+        rate="BTW %",
+        taxid="BTW-nummer:",
+    ),
 }
 
 
-def _items(rng: random.Random, n: int, *, service: bool, long_ok: bool, rates: list[float],
-           decimals_qty: bool = False) -> list[dict[str, Any]]:
+def _items(
+    rng: random.Random,
+    n: int,
+    *,
+    service: bool,
+    long_ok: bool,
+    rates: list[float],
+    decimals_qty: bool = False,
+) -> list[dict[str, Any]]:
     items = []
     for _ in range(n):
         if service:
-            desc = rng.choice(_SERVICES) + rng.choice(["", f" - {rng.choice(['March', 'Q2', 'phase 2', 'sprint 14'])}"])
+            desc = rng.choice(_SERVICES) + rng.choice(
+                ["", f" - {rng.choice(['March', 'Q2', 'phase 2', 'sprint 14'])}"]
+            )
             amount = round(rng.uniform(150, 4000), 2)
-            items.append(dict(description=desc, quantity=None, unit_price=None, amount=amount,
-                              tax_rate=rng.choice(rates)))
+            items.append(
+                dict(
+                    description=desc,
+                    quantity=None,
+                    unit_price=None,
+                    amount=amount,
+                    tax_rate=rng.choice(rates),
+                )
+            )
             continue
         desc = rng.choice(_LONG) if long_ok and rng.random() < 0.15 else rng.choice(_PRODUCTS)
-        qty = float(rng.randint(1, 25)) if not decimals_qty or rng.random() < 0.6 else rng.choice([1.5, 2.5, 0.5, 7.5])
+        qty = (
+            float(rng.randint(1, 25))
+            if not decimals_qty or rng.random() < 0.6
+            else rng.choice([1.5, 2.5, 0.5, 7.5])
+        )
         price = round(rng.uniform(2, 900), 2)
         amount = round(qty * price, 2)
-        items.append(dict(description=desc, quantity=qty, unit_price=price, amount=amount,
-                          tax_rate=rng.choice(rates)))
+        items.append(
+            dict(
+                description=desc,
+                quantity=qty,
+                unit_price=price,
+                amount=amount,
+                tax_rate=rng.choice(rates),
+            )
+        )
     return items
 
 
@@ -285,7 +450,9 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
     rates = [8.25]
     n_items = rng.randint(2, 9)
     service = False
-    if layout in ("gst_intra", "gst_inter", "multipage") or (layout == "scanned" and index % 2 == 0):
+    if layout in ("gst_intra", "gst_inter", "multipage") or (
+        layout == "scanned" and index % 2 == 0
+    ):
         seller_country = buyer_country = "IN"
         cur_code, money_style, date_style = "INR", "in", "in"
         tax_kind = "cgst_sgst" if layout in ("gst_intra", "multipage", "scanned") else "IGST"
@@ -295,7 +462,11 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
         seller_country = buyer_country = {"de": "DE", "fr": "FR", "nl": "NL"}[lang]
         cur_code, money_style, date_style = "EUR", "eu", lang
         tax_kind = "VAT"
-        rates = {"de": [[19.0], [7.0, 19.0]], "fr": [[20.0], [5.5, 20.0]], "nl": [[21.0], [9.0, 21.0]]}[lang][rng.randint(0, 1)]
+        rates = {
+            "de": [[19.0], [7.0, 19.0]],
+            "fr": [[20.0], [5.5, 20.0]],
+            "nl": [[21.0], [9.0, 21.0]],
+        }[lang][rng.randint(0, 1)]
     if layout == "us_sales":
         date_style = "us"
         rates = [rng.choice([6.0, 7.25, 8.25, 8.875])]
@@ -308,8 +479,14 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
     if layout == "scanned":
         n_items = rng.randint(3, 7)
 
-    items = _items(rng, n_items, service=service, long_ok=layout in ("gst_intra", "eu_vat", "multipage"),
-                   rates=rates, decimals_qty=layout == "us_sales")
+    items = _items(
+        rng,
+        n_items,
+        service=service,
+        long_ok=layout in ("gst_intra", "eu_vat", "multipage"),
+        rates=rates,
+        decimals_qty=layout == "us_sales",
+    )
     subtotal = round(sum(it["amount"] for it in items), 2)
     taxes = _taxes(items, tax_kind)
     tax_total = round(sum(t["amount"] for t in taxes), 2)
@@ -337,16 +514,29 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
         seller_tax = _gb_vat(rng)
     inv_date = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randint(0, 700))
     due_date = inv_date + dt.timedelta(days=rng.choice([7, 14, 15, 30, 45]))
-    number = rng.choice([f"INV-{inv_date.year}-{rng.randint(1, 9999):04d}",
-                         f"{rng.choice(['A', 'KV', 'GST'])}/{inv_date.year % 100}-{inv_date.year % 100 + 1}/{rng.randint(1, 999)}",
-                         f"{rng.randint(10000, 999999)}", f"RE{rng.randint(100000, 999999)}"])
+    number = rng.choice(
+        [
+            f"INV-{inv_date.year}-{rng.randint(1, 9999):04d}",
+            f"{rng.choice(['A', 'KV', 'GST'])}/{inv_date.year % 100}-{inv_date.year % 100 + 1}"
+            f"/{rng.randint(1, 999)}",
+            f"{rng.randint(10000, 999999)}",
+            f"RE{rng.randint(100000, 999999)}",
+        ]
+    )
 
     truth = dict(
-        document_type="invoice", invoice_number=number, invoice_date=inv_date.isoformat(),
-        due_date=due_date.isoformat(), currency=cur_code,
+        document_type="invoice",
+        invoice_number=number,
+        invoice_date=inv_date.isoformat(),
+        due_date=due_date.isoformat(),
+        currency=cur_code,
         seller=dict(name=seller_name, address=", ".join(seller_addr), tax_id=seller_tax),
         buyer=dict(name=buyer_name, address=", ".join(buyer_addr), tax_id=buyer_tax),
-        line_items=items, subtotal=subtotal, taxes=taxes, tax_total=tax_total, total=total,
+        line_items=items,
+        subtotal=subtotal,
+        taxes=taxes,
+        tax_total=tax_total,
+        total=total,
         amount_due=total,
     )
     words = _WORDS[lang]
@@ -361,7 +551,9 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
         w.text(40, y, line, 9)
         y += 12
     if seller_tax:
-        label = {"IN": "GSTIN:", "GB": "VAT Reg No:"}.get(seller_country, words.get("taxid", "VAT:"))
+        label = {"IN": "GSTIN:", "GB": "VAT Reg No:"}.get(
+            seller_country, words.get("taxid", "VAT:")
+        )
         w.text(40, y, f"{label} {seller_tax}", 9)
         y += 12
     if layout == "us_sales":
@@ -372,14 +564,23 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
         title = "INVOICE"
     w.right(555, 62, title, 18, bold=True)
     # header fields: right column (variant 0/1) or left under the letterhead (variant 2)
-    labels = [(words["no"], number), (words["date"], _date(inv_date, date_style)),
-              (words["due"], _date(due_date, date_style))]
+    labels = [
+        (words["no"], number),
+        (words["date"], _date(inv_date, date_style)),
+        (words["due"], _date(due_date, date_style)),
+    ]
     if layout == "us_sales":
-        labels = [("Invoice #", number), ("Date", _date(inv_date, date_style)),
-                  ("Due Date", _date(due_date, date_style))]
+        labels = [
+            ("Invoice #", number),
+            ("Date", _date(inv_date, date_style)),
+            ("Due Date", _date(due_date, date_style)),
+        ]
     if layout == "service":
-        labels = [("Invoice Number:", number), ("Date of issue:", _date(inv_date, date_style)),
-                  ("Payment due:", _date(due_date, date_style))]
+        labels = [
+            ("Invoice Number:", number),
+            ("Date of issue:", _date(inv_date, date_style)),
+            ("Payment due:", _date(due_date, date_style)),
+        ]
     if variant == 2:
         hy = y + 10
         for lab, val in labels:
@@ -445,7 +646,7 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
             w.y = 70
             if repeat_header:
                 header_row()
-        for name, x, align, kind in cols:
+        for _name, x, align, kind in cols:
             value = _cell(kind, n, it, money_style, rng)
             if kind == "description":
                 for k, dl in enumerate(desc_lines):
@@ -462,7 +663,9 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
         w.y = 70
     # totals
     w.y += 10
-    rows: list[tuple[str, str]] = [(words["sub"] if layout != "gst_intra" else "Taxable Value", m(subtotal))]
+    rows: list[tuple[str, str]] = [
+        (words["sub"] if layout != "gst_intra" else "Taxable Value", m(subtotal))
+    ]
     for t in taxes:
         rate = _rate_text(t["rate"], money_style)
         if t["type"] in ("CGST", "SGST", "IGST"):
@@ -473,8 +676,12 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
             rows.append((f"{words.get('tax', 'VAT')} {rate} %", m(t["amount"])))
     cur_suffix = {"INR": "INR", "EUR": "EUR", "USD": "USD", "GBP": "GBP"}[cur_code]
     symbol = {"INR": "Rs. ", "EUR": "EUR ", "USD": "$", "GBP": "£"}[cur_code]  # helv has no €
-    rows.append((f"{words['total']} ({cur_suffix})" if index % 2 else words["total"],
-                 m(total) if index % 2 else symbol + m(total)))
+    rows.append(
+        (
+            f"{words['total']} ({cur_suffix})" if index % 2 else words["total"],
+            m(total) if index % 2 else symbol + m(total),
+        )
+    )
     if layout in ("us_sales", "service") or index % 4 == 1:
         rows.append(("Balance Due" if lang == "en" else words["due_amt"], m(total)))
     for label, value in rows:
@@ -501,24 +708,44 @@ def _iban(rng: random.Random) -> str:
     digits = "".join(str(_ALNUM.index(c)) for c in bban + "DE00")
     check = 98 - int(digits) % 97
     raw = f"DE{check:02d}{bban}"
-    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
-def _columns(layout: str, lang: str, words: dict[str, str], service: bool) -> list[tuple[str, float, Any, str]]:
+def _columns(
+    layout: str, lang: str, words: dict[str, str], service: bool
+) -> list[tuple[str, float, Any, str]]:
     """(header text, x, alignment or description width, kind)."""
     if service:
-        return [("Description", 40, 380.0, "description"), ("VAT %", 470, "r", "tax_rate"),
-                ("Amount", 555, "r", "amount")]
+        return [
+            ("Description", 40, 380.0, "description"),
+            ("VAT %", 470, "r", "tax_rate"),
+            ("Amount", 555, "r", "amount"),
+        ]
     if layout in ("gst_intra", "gst_inter", "multipage") or (layout == "scanned" and lang == "en"):
-        return [("#", 40, "l", "pos"), ("Description", 60, 190.0, "description"),
-                ("HSN/SAC", 300, "l", "hsn"), ("Qty", 380, "r", "qty"), ("Rate", 440, "r", "unit_price"),
-                ("GST %", 485, "r", "tax_rate"), ("Amount", 555, "r", "amount")]
+        return [
+            ("#", 40, "l", "pos"),
+            ("Description", 60, 190.0, "description"),
+            ("HSN/SAC", 300, "l", "hsn"),
+            ("Qty", 380, "r", "qty"),
+            ("Rate", 440, "r", "unit_price"),
+            ("GST %", 485, "r", "tax_rate"),
+            ("Amount", 555, "r", "amount"),
+        ]
     if layout == "us_sales":
-        return [("Description", 40, 250.0, "description"), ("Qty", 340, "r", "qty"),
-                ("Unit Price", 440, "r", "unit_price"), ("Amount", 555, "r", "amount")]
-    return [(words["pos"], 40, "l", "pos"), (words["desc"], 70, 200.0, "description"),
-            (words["qty"], 320, "r", "qty"), (words["price"], 410, "r", "unit_price"),
-            (words["rate"], 470, "r", "tax_rate"), (words["amount"], 555, "r", "amount")]
+        return [
+            ("Description", 40, 250.0, "description"),
+            ("Qty", 340, "r", "qty"),
+            ("Unit Price", 440, "r", "unit_price"),
+            ("Amount", 555, "r", "amount"),
+        ]
+    return [
+        (words["pos"], 40, "l", "pos"),
+        (words["desc"], 70, 200.0, "description"),
+        (words["qty"], 320, "r", "qty"),
+        (words["price"], 410, "r", "unit_price"),
+        (words["rate"], 470, "r", "tax_rate"),
+        (words["amount"], 555, "r", "amount"),
+    ]
 
 
 def _cell(kind: str, n: int, it: dict[str, Any], style: str, rng: random.Random) -> str:
@@ -574,7 +801,8 @@ def main(argv: list[str] | None = None) -> None:
     for doc in generate(args.count, seed=args.seed):
         (args.out / f"{doc.name}.pdf").write_bytes(doc.pdf)
         (args.out / f"{doc.name}.gt.json").write_text(
-            json.dumps({**doc.truth, "split": doc.split}, indent=1, ensure_ascii=False))
+            json.dumps({**doc.truth, "split": doc.split}, indent=1, ensure_ascii=False)
+        )
     print(f"wrote {args.count * len(LAYOUTS)} invoices to {args.out}")
 
 

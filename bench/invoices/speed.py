@@ -60,10 +60,14 @@ def main(argv: list[str] | None = None) -> None:
             engine.append(_engine_ms_per_page(pdf))
             bare.append(_bare_ms_per_page(pdf))
     e, b = statistics.median(engine), statistics.median(bare)
-    print(f"invoice engine, text-layer pages ({len(docs)} generated invoices x {repeat} runs, "
-          f"{', '.join(LAYOUTS)})")
-    print(f"   engine            median {e:6.1f} ms/page   p90 "
-          f"{statistics.quantiles(engine, n=10)[-1]:6.1f} ms/page")
+    print(
+        f"invoice engine, text-layer pages ({len(docs)} generated invoices x {repeat} runs, "
+        f"{', '.join(LAYOUTS)})"
+    )
+    print(
+        f"   engine            median {e:6.1f} ms/page   p90 "
+        f"{statistics.quantiles(engine, n=10)[-1]:6.1f} ms/page"
+    )
     print(f"   bare PyMuPDF words median {b:6.1f} ms/page")
     print(f"   ratio engine / bare      {e / b:6.1f}x   (target: <= 30 ms/page)")
 

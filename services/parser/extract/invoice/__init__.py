@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from services.parser.extract.interface import Assembled, ExtractOptions
+from services.parser.extract.interface import Assembled, DocumentKind, ExtractOptions
 from services.parser.extract.invoice.einvoice import embedded_invoice_xml, parse_invoice_xml
 from services.parser.extract.invoice.header import read_header
 from services.parser.extract.invoice.layout import Line, PageModel, build_lines
@@ -32,7 +32,7 @@ _NUMERIC_DATE = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})$")
 class InvoiceExtractor:
     """The offline invoice engine (see the module docstring)."""
 
-    document_type = "invoice"
+    document_type: DocumentKind = "invoice"
 
     def extract_page(
         self, source: SourceDocument, page_index: int, options: ExtractOptions
@@ -157,14 +157,13 @@ def read_invoice(models: Sequence[PageModel]) -> InvoiceResult:
 def _confidence(result: InvoiceResult, scores: dict[str, float], ocr_conf: float) -> float:
     """A probability-like score: what the checks prove, what the labels say, what is missing."""
     checks = result.checks
-    if checks.subtotal_plus_tax_equals_total and checks.line_items_sum_to_subtotal:
-        base = 0.96
-    elif checks.subtotal_plus_tax_equals_total or checks.line_items_sum_to_subtotal:
-        base = 0.85
-    elif (
-        checks.subtotal_plus_tax_equals_total is False or checks.line_items_sum_to_subtotal is False
-    ):
+    both = (checks.subtotal_plus_tax_equals_total, checks.line_items_sum_to_subtotal)
+    if False in both:
         base = 0.45
+    elif both == (True, True):
+        base = 0.96
+    elif True in both:
+        base = 0.85
     else:
         base = 0.6 if result.total is not None else 0.35
     for name in ("invoice_number", "invoice_date"):

@@ -24,8 +24,9 @@ _XML_NAMES = re.compile(r"(factur-?x|zugferd|xrechnung|invoice|cii|ubl).*\.xml$"
 _MAX_XML = 20 * 1024 * 1024
 
 
-def _associated_files(doc: pymupdf.Document) -> list[tuple[str, bytes]]:
+def _associated_files(pdf: pymupdf.Document) -> list[tuple[str, bytes]]:
     """PDF/A-3 associated files of the catalog (``/AF``) not listed as embedded files."""
+    doc: Any = pdf  # PyMuPDF's xref API is untyped
     out: list[tuple[str, bytes]] = []
     try:
         cat = doc.pdf_catalog()
@@ -84,7 +85,7 @@ def _find(node: Any, *path: str) -> Any:
     """The first descendant reached by a path of local names (each step: direct child)."""
     current = [node]
     for name in path:
-        nxt = []
+        nxt: list[Any] = []
         for el in current:
             nxt.extend(ch for ch in el if _local(ch.tag) == name)
         if not nxt:

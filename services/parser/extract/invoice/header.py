@@ -169,7 +169,7 @@ def _scan_fields(lines: list[Line], order: DateOrder) -> dict[str, tuple[str, fl
             _title_fields(lines, li, seg, order, offer)
             m = _DUE_IN_TEXT.search(seg.norm)
             if m:
-                value = read_date(seg.text[m.start(1):], order)
+                value = read_date(seg.text[m.start(1) :], order)
                 if value:
                     offer("due_date", value, 0.6, li)
     return best
@@ -180,16 +180,16 @@ def _title_fields(lines: list[Line], li: int, seg: Segment, order: DateOrder, of
     m = _TITLE_NO.search(seg.norm)
     if not m or m.start() > 40:
         return
-    rest = seg.text[m.end():]
+    rest = seg.text[m.end() :]
     number = _invoice_number(rest)
     if number is None:
         return
     offer("invoice_number", number, 0.7, li)
-    after = rest[rest.find(number) + len(number):] if number in rest else rest
+    after = rest[rest.find(number) + len(number) :] if number in rest else rest
     d = _TITLE_DATE.search(norm(after))
     value = None
     if d and d.group(1):
-        value = read_date(after[d.start(1):], order)
+        value = read_date(after[d.start(1) :], order)
     elif d or not after.strip():
         nxt = lines[li + 1] if li + 1 < len(lines) else None
         if nxt is not None and nxt.page == lines[li].page and nxt.segments:
@@ -402,24 +402,64 @@ def read_header(lines: list[Line], order: DateOrder) -> Header:
     if header.currency is None:
         # nothing names a currency: the seller's tax registration or the country its
         # address names tells the country's
-        header.currency = _currency_of_tax_id(header.seller.tax_id) or _currency_of_country(
-            lines
-        ) or _currency_of_tax_id(header.buyer.tax_id)
+        header.currency = (
+            _currency_of_tax_id(header.seller.tax_id)
+            or _currency_of_country(lines)
+            or _currency_of_tax_id(header.buyer.tax_id)
+        )
         header.scores["currency"] = 0.6 if header.currency else 0.0
     return header
 
 
-_EUROZONE = set("AT BE CY DE EE EL ES FI FR HR IE IT LT LU LV MT NL PT SI SK".split())
-_NATIONAL = {"GB": "GBP", "PL": "PLN", "CZ": "CZK", "DK": "DKK", "SE": "SEK", "HU": "HUF",
-             "RO": "RON", "BG": "BGN", "CH": "CHF", "NO": "NOK"}
+_EUROZONE = set(
+    [
+        "AT",
+        "BE",
+        "CY",
+        "DE",
+        "EE",
+        "EL",
+        "ES",
+        "FI",
+        "FR",
+        "HR",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PT",
+        "SI",
+        "SK",
+    ]
+)
+_NATIONAL = {
+    "GB": "GBP",
+    "PL": "PLN",
+    "CZ": "CZK",
+    "DK": "DKK",
+    "SE": "SEK",
+    "HU": "HUF",
+    "RO": "RON",
+    "BG": "BGN",
+    "CH": "CHF",
+    "NO": "NOK",
+}
 
 
 _RS = re.compile(r"\b(?:rs|inr)\.?\s*[-−]?\s*\d", re.IGNORECASE)
 _COUNTRY_CURRENCY = [
     (re.compile(r"\bindia\b|\bgstin\b", re.IGNORECASE), "INR"),
-    (re.compile(r"\b(?:germany|deutschland|france|nederland|netherlands|belgi(?:um|e|que)"
-                r"|osterreich|österreich|austria|italia|italy|espana|españa|spain|ireland)\b",
-                re.IGNORECASE), "EUR"),
+    (
+        re.compile(
+            r"\b(?:germany|deutschland|france|nederland|netherlands|belgi(?:um|e|que)"
+            r"|osterreich|österreich|austria|italia|italy|espana|españa|spain|ireland)\b",
+            re.IGNORECASE,
+        ),
+        "EUR",
+    ),
     (re.compile(r"\b(?:united\s+kingdom|england)\b", re.IGNORECASE), "GBP"),
     (re.compile(r"\b(?:united\s+states|usa)\b", re.IGNORECASE), "USD"),
     (re.compile(r"\b(?:polska|poland)\b", re.IGNORECASE), "PLN"),

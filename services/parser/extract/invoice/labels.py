@@ -127,7 +127,7 @@ COLUMN_LABELS: list[tuple[str, re.Pattern[str]]] = [
     (
         "pos",
         re.compile(
-            r"^(?:#|s\.?\s*no\.?|sr\.?\s*no\.?|sl\.?\s*no\.?|no\.?|nr\.?|pos\.?|position|item\s*#|lp\.?|line)$"
+            r"^(?:#|n[°º]\.?|s\.?\s*no\.?|sr\.?\s*no\.?|sl\.?\s*no\.?|no\.?|nr\.?|pos\.?|position|item\s*#|lp\.?|line)$"
         ),
     ),
     (

@@ -5,6 +5,7 @@ column-sized gap), and the serialised per-page model the pipeline stores between
 
 from __future__ import annotations
 
+import itertools
 import json
 import unicodedata
 from dataclasses import dataclass, field
@@ -121,7 +122,7 @@ def norm(text: str) -> str:
 def _segments(words: list[Word], height: float) -> list[Segment]:
     gap_limit = max(3.0, 0.9 * height)
     segs: list[list[Word]] = [[words[0]]]
-    for prev, word in zip(words, words[1:], strict=False):
+    for prev, word in itertools.pairwise(words):
         if word.x0 - prev.x1 > gap_limit:
             segs.append([word])
         else:

@@ -11,10 +11,7 @@ __all__ = ["read_page_words"]
 
 def read_page_words(source: SourceDocument, page_index: int) -> PageModel:
     """The page's words (text layer, or OCR for scans and images) as the engine stores them."""
-    if source.is_image:
-        read = image_words(source.content)
-    else:
-        read = page_words(source.page(page_index))
+    read = image_words(source.content) if source.is_image else page_words(source.page(page_index))
     return PageModel(
         page=page_index,
         source=read.source,

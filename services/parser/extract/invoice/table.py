@@ -180,9 +180,9 @@ def _stacked(
         if len(texts[i]) > 1:
             joined = " ".join(t for _, t in sorted(texts[i]))
             kind = _type_of(joined)
-            if kind and (c.kind in ("other", "description") or kind != c.kind):
-                if not (c.kind in ("amount", "unit_price") and kind in ("qty", "tax_rate")):
-                    c.kind = kind
+            keeps_money = c.kind in ("amount", "unit_price") and kind in ("qty", "tax_rate")
+            if kind and (c.kind in ("other", "description") or kind != c.kind) and not keeps_money:
+                c.kind = kind
             c.text = joined
     return cols, max(stack_lines)
 
@@ -266,8 +266,12 @@ def _section_subtotal(
             return False
         toks = tokens(other, mark)
         texts = [t for t in toks if t.kind == "text" and t.x1 < amount_col.x0]
-        amounts = [t for t in toks if t.kind in ("amount", "number")
-                   and min(abs(t.x1 - amount_col.x1), abs(t.cx - amount_col.cx)) < 25]
+        amounts = [
+            t
+            for t in toks
+            if t.kind in ("amount", "number")
+            and min(abs(t.x1 - amount_col.x1), abs(t.cx - amount_col.cx)) < 25
+        ]
         if texts and amounts:
             return True
     return False
@@ -280,6 +284,9 @@ def _read_rows(
     desc_cols = [c for c in cols if c.kind == "description"]
     money_cols = [c for c in cols if c.kind in _NUMERIC_KINDS or c.kind == "gross"]
     desc_x0 = min((c.x0 for c in desc_cols), default=0.0) - 30
+    left_cols = [c.x1 for c in money_cols if c.x1 <= desc_x0 + 32]
+    if left_cols:  # "#" / "Pos." just left of the description: its numbers are not text
+        desc_x0 = max(desc_x0, max(left_cols) + 2)
     right_of_desc = [c.x0 for c in money_cols if c.x0 > desc_x0 + 30]
     first_num_x = min(right_of_desc, default=1e9)
     amount_col = next((c for c in cols if c.kind == "amount"), None)
@@ -320,10 +327,13 @@ def _read_rows(
                 values[col.kind] = tok
         amount_tok = values.get("amount") or (values.get("gross") if amount_col is None else None)
         if amount_tok is not None and amount_tok.kind in ("amount", "number"):
-            if not aligned and amount_col is not None:
-                if min(abs(amount_tok.x1 - amount_col.x1), abs(amount_tok.cx - amount_col.cx)) > 25:
-                    li += 1
-                    continue
+            off = (
+                amount_col is not None
+                and min(abs(amount_tok.x1 - amount_col.x1), abs(amount_tok.cx - amount_col.cx)) > 25
+            )
+            if not aligned and off:
+                li += 1
+                continue
             aligned = True
             qty = values.get("qty")
             price = values.get("unit_price")

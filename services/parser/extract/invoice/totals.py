@@ -74,11 +74,15 @@ def _label_groups(toks: list[Token], height: float) -> list[tuple[str, list[Toke
     prev: Token | None = None
     for tok in toks:
         if tok.kind == "text":
-            near = prev is not None and prev.kind == "text" and (
-                tok.x0 - prev.x1 < 2.5 * height or _CURRENCY_ONLY.match(tok.text) is not None
+            near = (
+                prev is not None
+                and prev.kind == "text"
+                and (tok.x0 - prev.x1 < 2.5 * height or _CURRENCY_ONLY.match(tok.text) is not None)
             )
-            only_pct = bool(groups) and bool(groups[-1][1]) and all(
-                v.kind == "percent" for v in groups[-1][1]
+            only_pct = (
+                bool(groups)
+                and bool(groups[-1][1])
+                and all(v.kind == "percent" for v in groups[-1][1])
             )
             if groups and not groups[-1][1] and near:
                 groups[-1] = (groups[-1][0] + " " + tok.text, [])
@@ -183,8 +187,12 @@ def _vertical(lines: list[Line], li: int, mark: DecimalMark, c: Candidates) -> N
             continue
         hits = [best]
         cand = Cand(float(hits[0].value or 0.0), 0.9, li + 1)
-        {"subtotal": c.subtotal, "tax_total": c.tax_total, "total": c.total,
-         "amount_due": c.amount_due}[kind].append(cand)
+        {
+            "subtotal": c.subtotal,
+            "tax_total": c.tax_total,
+            "total": c.total,
+            "amount_due": c.amount_due,
+        }[kind].append(cand)
 
 
 def read_candidates(lines: list[Line], mark: DecimalMark, skip: set[int]) -> Candidates:
@@ -230,13 +238,12 @@ def read_candidates(lines: list[Line], mark: DecimalMark, skip: set[int]) -> Can
                     and not re.search(
                         r"\b(?:id|no|number|tin|reg|#)\b", text[m.end() : m.end() + 8]
                     )
+                ) and (
+                    any(t.kind == "amount" for t in money) or any(t.kind == "percent" for t in vals)
                 ):
-                    if any(t.kind == "amount" for t in money) or any(
-                        t.kind == "percent" for t in vals
-                    ):
-                        tax = _tax_from_numbers(text, vals, li, tax_type(m.group(1)))
-                        if tax is not None:
-                            c.taxes.append(tax)
+                    tax = _tax_from_numbers(text, vals, li, tax_type(m.group(1)))
+                    if tax is not None:
+                        c.taxes.append(tax)
     return c
 
 

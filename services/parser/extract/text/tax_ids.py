@@ -187,9 +187,10 @@ def find_tax_ids(text: str) -> list[TaxId]:
     taken = [(t.start, t.end) for t in found]
     for start in _VAT_START.finditer(upper):
         # candidates may overlap ("…hosting.DE UStId DE 232 446 240"): try every start
-        m = VAT_CANDIDATE_RE.match(upper, start.start())
-        if m is None or any(s <= m.start() < e for s, e in taken):
+        cand = VAT_CANDIDATE_RE.match(upper, start.start())
+        if cand is None or any(s <= cand.start() < e for s, e in taken):
             continue
+        m = cand
         body = _compact(m.group(2))
         cc = m.group(1)
         # take the longest prefix of the grouped body that fits the country's shape
