@@ -1,21 +1,62 @@
-"""The suite's one offline OCR engine: RapidOCR with the PP-OCR models that ship inside its
-PyPI wheel (nothing is downloaded at run time). Loaded once per process, pinned to one
-inference thread per worker process unless ``OCR_THREADS`` says otherwise.
+"""The suite's one offline OCR engine (PP-OCRv6 det/rec "small" from the ``rapidocr`` wheel).
 
-Callers hand in an image (RGB/gray numpy array or encoded bytes) and get words with boxes in
-the image's pixel coordinates and a recognition confidence.
+Nothing is downloaded at run time: the three ONNX models ship inside the rapidocr 3.10 wheel
+(``rapidocr/models``); rapidocr supplies the detector's post-processing and the crop helper,
+and this module runs the onnxruntime sessions itself so that it controls the input sizes.
+One engine per process (:func:`ocr_engine`), one inference thread unless ``OCR_THREADS``
+says otherwise.
+
+What was chosen, and why (``python -m bench.ocr.speed``; 2 shared cores, noisy figures, see
+the report in that module's docstring for the table):
+
+* **Recognition dominates.** Its cost is linear in the width of the 48-px-high line image and
+  does not depend on the source resolution (every crop is rescaled to 48 px). rapidocr pads
+  every batch to at least 320 px, so short cells (dates, amounts, "Paid to") cost like a long
+  line. Here each batch is padded only to its own widest crop (crops sorted by width), and
+  crops are squeezed horizontally by ``rec_width_scale`` (0.75): PP-OCRv6 still sees more
+  than two CTC steps per character, and the generated test set reads the same.
+* **Detection runs on a downscaled copy** (longer side at most ``det_max_side``, 1280 by
+  default, never upscaled beyond 736 on the short side): a 1080x2400 screenshot is detected
+  at 576x1280 instead of 900x2000 (about 2.5x fewer pixels); text on screenshots and on
+  150-300 dpi pages stays well above the detector's minimum size. Crops are cut from the
+  full-resolution image, so recognition does not lose detail.
+* **No per-line angle classifier by default.** Screenshots and rendered pages are upright;
+  whole-page rotation is decided once by :meth:`OcrEngine.detect_rotation` (box shapes on a
+  small detector pass for 0/180 vs 90/270, the 0/180 classifier voted over the longest lines
+  for the rest) and applied with ``read(..., rotation="auto")``.
+* **Session options:** full graph optimisation, CPU memory arena on (rapidocr turns it off,
+  which costs about 10% per call here), ``intra_op_num_threads = OCR_THREADS`` (default 1:
+  parser workers scale by processes; the payments service may set 2), sessions shared by the
+  whole process and used under one lock.
+* **int8 quantisation was measured and rejected:** onnxruntime's dynamic quantisation of the
+  rec model (Conv and/or MatMul) was 1.3-3x *slower* on this AVX2 CPU (no VNNI), because 72%
+  of the time is in convolutions that ConvInteger runs without the NCHWc kernels.
 """
 
 from __future__ import annotations
 
+import io
+import math
 import os
 import threading
-from dataclasses import dataclass
-from typing import Any
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 MODEL_NAME = "rapidocr-ppocr"
+
+Rotation = Literal[0, 90, 180, 270]
+
+_DET_MODEL = "PP-OCRv6_det_small.onnx"
+_REC_MODEL = "PP-OCRv6_rec_small.onnx"
+_CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
+_REC_HEIGHT = 48
+_REC_STRIDE = 8  # input columns per CTC output step
+_DET_MIN_SIDE = 48  # images whose short side is smaller are enlarged for the detector
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +75,7 @@ class OcrResult:
     words: list[OcrWord]
     width: int
     height: int
+    rotation: int = 0  # clockwise degrees the input was turned to read it; boxes are upright
 
     @property
     def mean_confidence(self) -> float:
@@ -42,63 +84,560 @@ class OcrResult:
         return float(sum(w.confidence for w in self.words) / len(self.words))
 
 
+@dataclass(frozen=True, slots=True)
+class OcrConfig:
+    """Tuning knobs; the defaults are the measured choice (see the module docstring)."""
+
+    threads: int = 1
+    det_max_side: int = 1280  # detector input: longer side at most this many pixels
+    rec_width_scale: float = 1.5  # width of a line image per pixel of its height
+    rec_batch: int = 8
+    rec_height: int = 32  # line image height; the model was trained at 48
+    rec_height_small: int | None = None  # height for crops natively at most small_crop_px
+    small_crop_px: int = 40
+    crop_margin: float = 0.3  # widen each line crop by this x its height on both sides
+    rec_model: str | None = None  # an alternative rec model file (experiments)
+    rec_pad_floor: int = 0  # rapidocr pads every batch to >= 320 px; 0 = own width only
+    use_cls: bool = False  # per-line 0/180 classifier
+    min_confidence: float = 0.5  # lines read with less are dropped
+    box_thresh: float = 0.5
+    unclip_ratio: float = 1.6
+    model_dir: str | None = None  # defaults to the rapidocr wheel's models folder
+
+
+class OcrModelMissing(RuntimeError):
+    """The OCR models are not where the installed rapidocr wheel keeps them."""
+
+
+def model_dir() -> Path:
+    """The folder of the ONNX models inside the installed rapidocr wheel."""
+    import rapidocr
+
+    return Path(rapidocr.__file__).resolve().parent / "models"
+
+
 class OcrEngine:
-    """A loaded RapidOCR engine. Use :func:`ocr_engine` to share one per process."""
+    """Loaded OCR sessions. Use :func:`ocr_engine` to share one per process."""
 
-    def __init__(self, *, threads: int = 1) -> None:
-        from rapidocr import RapidOCR
+    def __init__(self, *, threads: int | None = None, config: OcrConfig | None = None) -> None:
+        import onnxruntime as ort
+        from rapidocr.ch_ppocr_det.utils import DBPostProcess
 
-        self._engine = RapidOCR(
-            params={
-                "Global.log_level": "warning",
-                "Global.return_word_box": True,
-                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-            }
+        self.config = config or OcrConfig()
+        if threads is not None:
+            self.config = replace(self.config, threads=threads)
+        folder = Path(self.config.model_dir) if self.config.model_dir else model_dir()
+        paths = [folder / name for name in (_DET_MODEL, _REC_MODEL, _CLS_MODEL)]
+        if self.config.rec_model:
+            paths[1] = Path(self.config.rec_model)
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise OcrModelMissing(f"OCR model files missing: {', '.join(missing)}")
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, self.config.threads)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.enable_cpu_mem_arena = True
+        options.log_severity_level = 3
+        providers = ["CPUExecutionProvider"]
+        self._det = ort.InferenceSession(str(paths[0]), options, providers=providers)
+        self._det_input = self._det.get_inputs()[0].name
+        heights = {self.config.rec_height, self.config.rec_height_small or _REC_HEIGHT}
+        rec_source: str | bytes = str(paths[1])
+        if heights != {_REC_HEIGHT}:
+            rec_source = _free_height(paths[1])
+        self._rec = ort.InferenceSession(rec_source, options, providers=providers)
+        self._cls = ort.InferenceSession(str(paths[2]), options, providers=providers)
+        characters = self._rec.get_modelmeta().custom_metadata_map["character"].splitlines()
+        # CTC index 0 is the blank; the dictionary is followed by a space class.
+        self._charset = ["", *characters, " "]
+        self._postprocess = DBPostProcess(
+            thresh=0.3,
+            box_thresh=self.config.box_thresh,
+            max_candidates=1000,
+            unclip_ratio=self.config.unclip_ratio,
+            use_dilation=True,
+            score_mode="fast",
         )
-        self._lock = threading.Lock()  # onnxruntime sessions are used one call at a time here
+        self._lock = threading.Lock()  # one call at a time per session set
+        self.timings: dict[str, float] = {}  # seconds per stage of the last call
+        self._rec_columns = 0  # padded input columns the recogniser ran on (cost proxy)
 
-    def read(self, image: np.ndarray | bytes) -> OcrResult:
-        """Recognise text in an image. ``image`` is HxW(x3) uint8 RGB/gray, or encoded bytes."""
-        array = _as_array(image)
+    # ----------------------------------------------------------------------------- public
+
+    def read(
+        self,
+        image: np.ndarray | bytes,
+        *,
+        rotation: int | Literal["auto"] = 0,
+        det_max_side: int | None = None,
+        use_cls: bool | None = None,
+        min_confidence: float | None = None,
+    ) -> OcrResult:
+        """Recognise the text of an image.
+
+        Args:
+            image: HxW(x3|4) uint8 RGB/gray array, or encoded bytes (PNG, JPEG, ...; EXIF
+                orientation is honoured).
+            rotation: clockwise degrees the content is turned (0/90/180/270), or ``"auto"``
+                to detect it (see :meth:`detect_rotation`). Boxes are reported in the
+                upright image, whose size is the result's width/height.
+            det_max_side: override the detector's input size for this call.
+            use_cls: run the per-line 0/180 classifier (for mixed-orientation photos).
+            min_confidence: drop lines read with a lower mean confidence.
+        """
+        rgb = _as_rgb(image)
         with self._lock:
-            output: Any = self._engine(array)
+            turn = self._detect_rotation(rgb) if rotation == "auto" else int(rotation) % 360
+            if turn not in (0, 90, 180, 270):
+                raise ValueError(f"rotation must be 0, 90, 180, 270 or 'auto', not {rotation}")
+            upright = _rotate(rgb, turn)
+            words = self._read(
+                upright,
+                det_max_side=det_max_side or self.config.det_max_side,
+                use_cls=self.config.use_cls if use_cls is None else use_cls,
+                min_confidence=(
+                    self.config.min_confidence if min_confidence is None else min_confidence
+                ),
+            )
+        height, width = upright.shape[:2]
+        return OcrResult(words=words, width=width, height=height, rotation=turn)
+
+    def read_regions(
+        self,
+        image: np.ndarray | bytes,
+        boxes: Sequence[tuple[float, float, float, float]],
+        *,
+        min_confidence: float = 0.0,
+    ) -> list[OcrResult]:
+        """Recognise single text lines at known places, skipping detection.
+
+        Each box is ``(x0, y0, x1, y1)`` in image pixels and should hold one line of text.
+        Returns one result per box (words in the image's coordinates, ``line`` = box index).
+        """
+        rgb = _as_rgb(image)
+        height, width = rgb.shape[:2]
+        quads = []
+        for x0, y0, x1, y1 in boxes:
+            x0, x1 = max(0.0, float(x0)), min(float(width), float(x1))
+            y0, y1 = max(0.0, float(y0)), min(float(height), float(y1))
+            quads.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32))
+        with self._lock:
+            bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+            lines = self._recognise(bgr, quads, use_cls=False)
+        results = []
+        for index, (quad, line) in enumerate(zip(quads, lines, strict=True)):
+            words = []
+            if line is not None and line.confidence >= min_confidence:
+                words = _words_of(line, quad, index)
+            results.append(OcrResult(words=words, width=width, height=height))
+        return results
+
+    def detect_rotation(self, image: np.ndarray | bytes) -> int:
+        """Clockwise degrees (0, 90, 180, 270) the page's text is turned.
+
+        Turn the image back by this (``read(..., rotation=...)`` does) to read it upright.
+        """
+        rgb = _as_rgb(image)
+        with self._lock:
+            return self._detect_rotation(rgb)
+
+    # ---------------------------------------------------------------------------- private
+
+    def _read(
+        self, rgb: np.ndarray, *, det_max_side: int, use_cls: bool, min_confidence: float
+    ) -> list[OcrWord]:
+        import time
+
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        start = time.perf_counter()
+        quads = self._detect(bgr, det_max_side)
+        detected = time.perf_counter()
+        lines = self._recognise(bgr, quads, use_cls=use_cls)
+        self.timings = {
+            "det": detected - start,
+            "rec": time.perf_counter() - detected,
+            "lines": float(len(quads)),
+            "rec_columns": float(self._rec_columns),
+        }
         words: list[OcrWord] = []
-        height, width = array.shape[:2]
-        if output.txts is None:
-            return OcrResult(words=[], width=width, height=height)
-        word_results = output.word_results or ()
-        for line_no, (text, score, box) in enumerate(
-            zip(output.txts, output.scores, output.boxes, strict=True)
-        ):
-            parts = word_results[line_no] if line_no < len(word_results) else ()
-            if parts and len(parts) > 0 and all(len(p) == 3 for p in parts):
-                for part_text, part_score, part_box in parts:
-                    xs = [p[0] for p in part_box]
-                    ys = [p[1] for p in part_box]
-                    words.append(
-                        OcrWord(str(part_text), min(xs), min(ys), max(xs), max(ys),
-                                float(part_score), line_no)
-                    )
+        line_no = 0
+        for quad, line in zip(quads, lines, strict=True):
+            if line is None or not line.text.strip() or line.confidence < min_confidence:
+                continue
+            words.extend(_words_of(line, quad, line_no))
+            line_no += 1
+        return words
+
+    def _detect(self, bgr: np.ndarray, max_side: int) -> list[np.ndarray]:
+        import cv2
+
+        height, width = bgr.shape[:2]
+        ratio = min(1.0, max_side / max(height, width))
+        if min(height, width) * ratio < _DET_MIN_SIDE:  # tiny images: enlarge a little
+            ratio = _DET_MIN_SIDE / min(height, width)
+        rh, rw = max(1, round(height * ratio)), max(1, round(width * ratio))
+        resized = cv2.resize(
+            bgr, (rw, rh), interpolation=cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR
+        )
+        ph, pw = _ceil_to(max(rh, 64), 32), _ceil_to(max(rw, 64), 32)
+        if (ph, pw) != (rh, rw):  # pad, not stretch, to the network's multiple of 32
+            resized = cv2.copyMakeBorder(resized, 0, ph - rh, 0, pw - rw, cv2.BORDER_REPLICATE)
+        blob = (resized.astype(np.float32) * (2 / 255.0) - 1.0).transpose(2, 0, 1)[None]
+        pred = self._det.run(None, {self._det_input: blob})[0]
+        # the post-processing scales map pixels to the shape it is given: the padded extent
+        boxes, _scores = self._postprocess(pred, (round(ph * height / rh), round(pw * width / rw)))
+        quads = []
+        for box in boxes:
+            quad = np.asarray(box, dtype=np.float32)
+            quad[:, 0] = np.clip(quad[:, 0], 0, width - 1)
+            quad[:, 1] = np.clip(quad[:, 1], 0, height - 1)
+            if _side(quad, 0, 1) >= 2 and _side(quad, 1, 2) >= 2:
+                quads.append(quad)
+        return _reading_order(quads)
+
+    def _recognise(
+        self, bgr: np.ndarray, quads: list[np.ndarray], *, use_cls: bool
+    ) -> list[_Line | None]:
+        from rapidocr.utils.process_img import get_rotate_crop_image
+
+        if not quads:
+            return []
+        crops = []
+        margin = self.config.crop_margin
+        height, width = bgr.shape[:2]
+        room = _free_room(quads) if margin > 0 else [(0.0, 0.0)] * len(quads)
+        for quad, (left, right) in zip(quads, room, strict=True):
+            if margin > 0:
+                quad = _widen(quad, margin, left, right, width, height)
+            crop = get_rotate_crop_image(bgr, quad.copy())
+            crops.append(crop if crop.size else None)
+        if use_cls:
+            flips = self._classify([c for c in crops if c is not None])
+            flip_iter = iter(flips)
+            crops = [
+                (np.ascontiguousarray(c[::-1, ::-1]) if next(flip_iter) else c)
+                if c is not None
+                else None
+                for c in crops
+            ]
+        return self._rec_lines(crops)
+
+    def _rec_lines(self, crops: list[np.ndarray | None]) -> list[_Line | None]:
+        import cv2
+
+        scale = self.config.rec_width_scale
+        sizes: list[tuple[int, int]] = []  # (height, width) of each line image; (0, 0) = skip
+        for crop in crops:
+            if crop is None or crop.shape[0] == 0 or crop.shape[1] == 0:
+                sizes.append((0, 0))
+                continue
+            h, w = crop.shape[:2]
+            height = self.config.rec_height
+            if self.config.rec_height_small and h <= self.config.small_crop_px:
+                height = self.config.rec_height_small
+            sizes.append((height, max(_REC_STRIDE, math.ceil(height * w / h * scale))))
+        order = sorted((i for i, s in enumerate(sizes) if s[1] > 0), key=lambda i: sizes[i])
+        out: list[_Line | None] = [None] * len(crops)
+        batch = max(1, self.config.rec_batch)
+        self._rec_columns = 0
+        name = self._rec.get_inputs()[0].name
+        groups: list[list[int]] = []
+        for i in order:  # batches of one height, similar widths
+            if groups and len(groups[-1]) < batch and sizes[groups[-1][0]][0] == sizes[i][0]:
+                groups[-1].append(i)
             else:
-                xs = [float(p[0]) for p in box]
-                ys = [float(p[1]) for p in box]
-                for token in str(text).split():
-                    words.append(
-                        OcrWord(token, min(xs), min(ys), max(xs), max(ys), float(score), line_no)
-                    )
-        return OcrResult(words=words, width=width, height=height)
+                groups.append([i])
+        for chunk in groups:
+            height = sizes[chunk[0]][0]
+            pad = max(self.config.rec_pad_floor, max(sizes[i][1] for i in chunk))
+            pad = _ceil_to(pad, _REC_STRIDE)
+            blob = np.zeros((len(chunk), 3, height, pad), dtype=np.float32)
+            self._rec_columns += len(chunk) * pad * height // _REC_HEIGHT
+            for row, i in enumerate(chunk):
+                crop = crops[i]
+                assert crop is not None
+                width = sizes[i][1]
+                resized = cv2.resize(crop, (width, height), interpolation=cv2.INTER_LINEAR)
+                blob[row, :, :, :width] = (
+                    resized.astype(np.float32) * (2 / 255.0) - 1.0
+                ).transpose(2, 0, 1)
+            probs = self._rec.run(None, {name: blob})[0]
+            steps = probs.shape[1]
+            for row, i in enumerate(chunk):
+                crop = crops[i]
+                assert crop is not None
+                used = min(steps, math.ceil(sizes[i][1] * steps / pad))
+                out[i] = self._decode(probs[row, :used], sizes[i][1], crop.shape[1], steps, pad)
+        return out
+
+    def _decode(
+        self, probs: np.ndarray, width: int, crop_width: int, steps: int, pad: int
+    ) -> _Line:
+        indices = probs.argmax(axis=1)
+        best = probs.max(axis=1)
+        keep = np.ones(len(indices), dtype=bool)
+        keep[1:] = indices[1:] != indices[:-1]
+        keep &= indices != 0
+        cols = np.nonzero(keep)[0]
+        chars = [
+            self._charset[int(indices[c])] if indices[c] < len(self._charset) else "" for c in cols
+        ]
+        confs = [float(best[c]) for c in cols]
+        step_px = pad / steps  # input columns per output step
+        to_crop = crop_width / width  # resized columns -> crop pixels
+        positions = [float((c + 0.5) * step_px * to_crop) for c in cols]
+        chars = [_normalise_char(c) for c in chars]
+        chars = _fix_lookalikes(chars)
+        return _Line(
+            text="".join(chars),
+            confidence=float(np.mean(confs)) if confs else 0.0,
+            chars=chars,
+            char_confs=confs,
+            char_x=positions,
+            char_w=step_px * to_crop * 1.5,
+            crop_width=float(crop_width),
+        )
+
+    def _classify(self, crops: list[np.ndarray]) -> list[bool]:
+        """True for crops the 0/180 classifier reads as upside down (score > 0.9)."""
+        return [p > 0.9 for p in self._cls_scores(crops)]
+
+    def _cls_scores(self, crops: list[np.ndarray]) -> list[float]:
+        import cv2
+
+        scores: list[float] = []
+        name = self._cls.get_inputs()[0].name
+        for start in range(0, len(crops), 8):
+            chunk = crops[start : start + 8]
+            blob = np.zeros((len(chunk), 3, 48, 192), dtype=np.float32)
+            for row, crop in enumerate(chunk):
+                h, w = crop.shape[:2]
+                rw = min(192, math.ceil(48 * w / h))
+                resized = cv2.resize(crop, (rw, 48), interpolation=cv2.INTER_LINEAR)
+                blob[row, :, :, :rw] = (resized.astype(np.float32) * (2 / 255.0) - 1.0).transpose(
+                    2, 0, 1
+                )
+            probs = self._cls.run(None, {name: blob})[0]
+            scores.extend(float(p[1]) for p in probs)
+        return scores
+
+    def _detect_rotation(self, rgb: np.ndarray) -> int:
+        from rapidocr.utils.process_img import get_rotate_crop_image
+
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        quads = self._detect(bgr, min(960, self.config.det_max_side))
+        if not quads:
+            return 0
+        sizes = [(_side(q, 0, 1), _side(q, 1, 2)) for q in quads]  # (along x, along y)
+        tall = sum(1 for w, h in sizes if h > 1.5 * w)
+        wide = sum(1 for w, h in sizes if w > 1.5 * h)
+        base = 90 if tall > wide else 0
+        longest = sorted(quads, key=lambda q: -max(_side(q, 0, 1), _side(q, 1, 2)))[:16]
+        crops = []
+        for quad in longest:
+            # tall crops come back turned counter-clockwise: upright if the page is at 90
+            crop = get_rotate_crop_image(bgr, quad.copy())
+            if crop.size and crop.shape[1] >= crop.shape[0]:
+                crops.append(crop)
+        if not crops:
+            return base
+        scores = self._cls_scores(crops)
+        upside_down = sum(1 for s in scores if s > 0.5)
+        return (base + 180) % 360 if upside_down * 2 > len(scores) else base
 
 
-def _as_array(image: np.ndarray | bytes) -> np.ndarray:
-    if isinstance(image, np.ndarray):
+@dataclass(frozen=True, slots=True)
+class _Line:
+    text: str
+    confidence: float
+    chars: list[str]
+    char_confs: list[float]
+    char_x: list[float]  # centre of each character, in crop pixels from the crop's left
+    char_w: float
+    crop_width: float
+
+
+def _words_of(line: _Line, quad: np.ndarray, line_no: int) -> list[OcrWord]:
+    """Split a recognised line into words with boxes interpolated along the line's quad."""
+    top_left, top_right, bottom_right, bottom_left = (quad[i].astype(np.float64) for i in range(4))
+    words: list[OcrWord] = []
+    current: list[int] = []
+
+    def flush() -> None:
+        if not current:
+            return
+        text = "".join(line.chars[i] for i in current)
+        left = max(0.0, line.char_x[current[0]] - line.char_w / 2) / max(line.crop_width, 1.0)
+        right = min(line.crop_width, line.char_x[current[-1]] + line.char_w / 2) / max(
+            line.crop_width, 1.0
+        )
+        corners = [
+            top_left + (top_right - top_left) * left,
+            top_left + (top_right - top_left) * right,
+            bottom_left + (bottom_right - bottom_left) * left,
+            bottom_left + (bottom_right - bottom_left) * right,
+        ]
+        xs = [float(c[0]) for c in corners]
+        ys = [float(c[1]) for c in corners]
+        confidence = float(np.mean([line.char_confs[i] for i in current]))
+        words.append(OcrWord(text, min(xs), min(ys), max(xs), max(ys), confidence, line_no))
+        current.clear()
+
+    for index, char in enumerate(line.chars):
+        if char.isspace() or not char:
+            flush()
+        else:
+            current.append(index)
+    flush()
+    return words
+
+
+def _free_height(path: Path) -> bytes:
+    """The rec model with its input height made a free dimension (it is fully convolutional
+    in height; the graph fixes 48 only in its declared input shape)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    dim = model.graph.input[0].type.tensor_type.shape.dim[2]
+    dim.ClearField("dim_value")
+    dim.dim_param = "height"
+    return bytes(model.SerializeToString())
+
+
+def _normalise_char(char: str) -> str:
+    """Full-width forms (``：``, ``１``) to their ASCII twins (NFKC); ``₹`` is kept."""
+    if len(char) == 1 and 0xFF01 <= ord(char) <= 0xFF5E:
+        return unicodedata.normalize("NFKC", char)
+    return char
+
+
+def _fix_lookalikes(chars: list[str]) -> list[str]:
+    """Undo the recogniser's two common lookalike guesses inside one letter/digit run.
+
+    * ``l`` in a run of capitals is a capital ``I`` (``UPl/`` -> ``UPI/``, ``SBlN`` -> ``SBIN``):
+      sans-serif fonts draw both as one bar. The run must have two or more capitals and no
+      other lower-case letter.
+    * a leading ``0`` followed by lower-case letters only is an ``O`` (``0ct`` -> ``Oct``).
+    """
+    out = list(chars)
+    start = 0
+    for end in range(len(out) + 1):
+        if end < len(out) and out[end].isalnum() and out[end].isascii():
+            continue
+        run = out[start:end]
+        letters = [c for c in run if c.isalpha()]
+        capitals = sum(c.isupper() for c in letters)
+        other_lower = any(c.islower() and c != "l" for c in letters)
+        if "l" in run and capitals >= 2 and not other_lower:
+            for i in range(start, end):
+                if out[i] == "l":
+                    out[i] = "I"
+        if len(run) >= 3 and run[0] == "0" and all(c.islower() for c in run[1:]):
+            out[start] = "O"
+        start = end + 1
+    return out
+
+
+def _free_room(quads: list[np.ndarray]) -> list[tuple[float, float]]:
+    """Per quad, the free horizontal pixels to its left and right before the nearest other
+    box on the same text row (``inf`` when none)."""
+    spans = [
+        (float(q[:, 0].min()), float(q[:, 0].max()), float(q[:, 1].min()), float(q[:, 1].max()))
+        for q in quads
+    ]
+    room = []
+    for i, (x0, x1, y0, y1) in enumerate(spans):
+        left = right = math.inf
+        for j, (a0, a1, b0, b1) in enumerate(spans):
+            overlap = min(y1, b1) - max(y0, b0)
+            if i == j or overlap < 0.5 * min(y1 - y0, b1 - b0):
+                continue
+            if a1 <= x0 + 1:
+                left = min(left, x0 - a1)
+            elif a0 >= x1 - 1:
+                right = min(right, a0 - x1)
+        room.append((left, right))
+    return room
+
+
+def _widen(
+    quad: np.ndarray, margin: float, left: float, right: float, width: int, height: int
+) -> np.ndarray:
+    """Move the quad's left and right edges outwards by ``margin`` x its height, but at most
+    half the free room to the neighbouring box on each side."""
+    along = (quad[1] - quad[0]) + (quad[2] - quad[3])
+    length = float(np.linalg.norm(along))
+    if length == 0:
+        return quad
+    unit = along / length
+    wanted = margin * (_side(quad, 0, 3) + _side(quad, 1, 2)) / 2
+    out = quad.copy()
+    out[0] -= unit * max(0.0, min(wanted, left / 2))
+    out[3] -= unit * max(0.0, min(wanted, left / 2))
+    out[1] += unit * max(0.0, min(wanted, right / 2))
+    out[2] += unit * max(0.0, min(wanted, right / 2))
+    out[:, 0] = np.clip(out[:, 0], 0, width - 1)
+    out[:, 1] = np.clip(out[:, 1], 0, height - 1)
+    return out.astype(np.float32)
+
+
+def _ceil_to(value: int, multiple: int) -> int:
+    return int(math.ceil(value / multiple) * multiple)
+
+
+def _side(quad: np.ndarray, a: int, b: int) -> float:
+    return float(np.linalg.norm(quad[a] - quad[b]))
+
+
+def _reading_order(quads: list[np.ndarray]) -> list[np.ndarray]:
+    """Top-to-bottom, then left-to-right within rows whose tops differ by < half a line."""
+    if not quads:
+        return quads
+    heights = sorted(float(q[:, 1].max() - q[:, 1].min()) for q in quads)
+    tolerance = max(4.0, heights[len(heights) // 2] / 2)
+    by_top = sorted(quads, key=lambda q: float(q[:, 1].min()))
+    rows: list[list[np.ndarray]] = []
+    row_top = -1e9
+    for quad in by_top:
+        top = float(quad[:, 1].min())
+        if not rows or top - row_top > tolerance:
+            rows.append([quad])
+            row_top = top
+        else:
+            rows[-1].append(quad)
+    return [q for row in rows for q in sorted(row, key=lambda q: float(q[:, 0].min()))]
+
+
+def _rotate(image: np.ndarray, clockwise: int) -> np.ndarray:
+    """Turn content that is rotated ``clockwise`` degrees back upright."""
+    if clockwise == 0:
         return image
-    import io
+    # content turned clockwise by d is made upright by turning counter-clockwise by d
+    return np.ascontiguousarray(np.rot90(image, k=clockwise // 90))
 
-    from PIL import Image
 
-    with Image.open(io.BytesIO(image)) as pil:
-        return np.asarray(pil.convert("RGB"))
+def _as_rgb(image: np.ndarray | bytes) -> np.ndarray:
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        from PIL import Image, ImageOps
+
+        with Image.open(io.BytesIO(bytes(image))) as pil:
+            return np.asarray(ImageOps.exif_transpose(pil).convert("RGB"))
+    array = np.asarray(image)
+    if array.dtype != np.uint8:
+        array = np.clip(array, 0, 255).astype(np.uint8)
+    if array.ndim == 2:
+        return np.repeat(array[:, :, None], 3, axis=2)
+    if array.ndim == 3 and array.shape[2] == 4:
+        rgb = array[:, :, :3].astype(np.float32)
+        alpha = array[:, :, 3:4].astype(np.float32) / 255.0
+        blended: np.ndarray = (rgb * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+        return blended
+    if array.ndim == 3 and array.shape[2] == 3:
+        return array
+    raise ValueError(f"unsupported image shape {array.shape}")
 
 
 _engine: OcrEngine | None = None
@@ -106,7 +645,7 @@ _engine_lock = threading.Lock()
 
 
 def ocr_engine() -> OcrEngine:
-    """The process-wide engine, loaded on first use."""
+    """The process-wide engine, loaded on first use (``OCR_THREADS`` threads, default 1)."""
     global _engine
     with _engine_lock:
         if _engine is None:
@@ -114,4 +653,12 @@ def ocr_engine() -> OcrEngine:
         return _engine
 
 
-__all__ = ["MODEL_NAME", "OcrEngine", "OcrResult", "OcrWord", "ocr_engine"]
+__all__ = [
+    "MODEL_NAME",
+    "OcrConfig",
+    "OcrEngine",
+    "OcrModelMissing",
+    "OcrResult",
+    "OcrWord",
+    "ocr_engine",
+]
