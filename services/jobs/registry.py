@@ -163,9 +163,12 @@ class PageRecorded:
 class Registry:
     """Job and batch state in Redis under one namespace."""
 
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(self, redis: Redis, namespace: str, *, terminal_ttl_s: int = 0) -> None:
         self.redis = redis
         self.namespace = namespace
+        # A finished job's hash (with its result) leaves Redis after this many seconds; the
+        # database serves it from then on. 0 keeps it forever.
+        self.terminal_ttl_s = terminal_ttl_s
         self.keys = Keys(namespace)
         self._create = redis.register_script(scripts.CREATE_JOB)
         self._transition = redis.register_script(scripts.TRANSITION)
@@ -298,7 +301,7 @@ class Registry:
         self, job_id: str, to: str, allowed: Sequence[str], fields: dict[str, Any]
     ) -> Transition:
         now = now_ms()
-        args: list[Any] = [self.namespace, to, now, ",".join(allowed)]
+        args: list[Any] = [self.namespace, to, now, ",".join(allowed), self.terminal_ttl_s]
         for name, value in fields.items():
             args += [name, value]
         outcome, previous, finished = await self._transition(keys=[self.job_key(job_id)], args=args)

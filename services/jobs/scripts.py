@@ -33,7 +33,7 @@ return 1
 """
 
 # KEYS: job. ARGV: namespace, to, now_ms, allowed "from" statuses (comma-separated),
-# field/value pairs to set with the change...
+# seconds a terminal job stays in Redis (0 = forever), field/value pairs to set...
 # Returns {"ok"|"missing"|"illegal", previous status, batch_finished (0/1)}.
 # A terminal change that owes a callback (a lone job with a callback URL, or the last job of a
 # batch with one) pushes ``job:<id>`` / ``batch:<id>`` on the outbox list in the same step, so
@@ -53,9 +53,12 @@ local base = ns .. ':jobs:' .. f[1] .. ':' .. f[2]
 redis.call('ZREM', base .. ':' .. cur, f[5])
 redis.call('ZADD', base .. ':' .. to, f[4], f[5])
 redis.call('HSET', job, 'status', to, 'updated_ms', now)
-if #ARGV > 4 then redis.call('HSET', job, unpack(ARGV, 5)) end
+if #ARGV > 5 then redis.call('HSET', job, unpack(ARGV, 6)) end
 local terminal = (to == 'completed' or to == 'failed')
-if terminal then redis.call('DEL', job .. ':pages', job .. ':assembling') end
+if terminal then
+  redis.call('DEL', job .. ':pages', job .. ':assembling')
+  if tonumber(ARGV[5]) > 0 then redis.call('EXPIRE', job, ARGV[5]) end
+end
 local batch_finished = 0
 if f[3] and f[3] ~= '' then
   local bkey = ns .. ':batch:' .. f[3]

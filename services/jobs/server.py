@@ -55,7 +55,7 @@ async def start(settings: JobsSettings, *, address: str | None = None) -> GrpcSe
     servicer = JobsServicer(
         settings=settings,
         redis=redis,
-        registry=Registry(redis, settings.namespace),
+        registry=Registry(redis, settings.namespace, terminal_ttl_s=settings.terminal_ttl_s),
         store=JobStore(engine),
         ingest=ingest_pb2_grpc.IngestServiceStub(ingest_channel),
         js=js,

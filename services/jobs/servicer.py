@@ -324,6 +324,11 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
             found = await asyncio.gather(*(self.registry.get_job(job_id) for job_id in ids))
         else:
             found = await self.registry.get_jobs(ids)
+        if known and None in found:  # finished jobs whose hash expired: the database has them
+            found = [
+                job or await self.store.get_job(job_id, with_result=request.include_results)
+                for job_id, job in zip(ids, found, strict=True)
+            ]
         return jobs_pb2.ListJobsResponse(
             jobs=[job for job in found if job is not None],
             page=page,

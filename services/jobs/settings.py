@@ -24,6 +24,9 @@ class JobsSettings(CommonSettings):
     callback_concurrency: int = Field(4, ge=1, validation_alias="CALLBACK_CONCURRENCY")
     list_max_page_size: int = Field(100, ge=1, validation_alias="JOBS_LIST_MAX_PAGE_SIZE")
     max_batch_files: int = Field(50, ge=1, validation_alias="JOBS_MAX_BATCH_FILES")
+    # Seconds a finished job (with its result) stays in Redis; the database serves it after.
+    # 0 keeps finished jobs in Redis forever.
+    terminal_ttl_s: int = Field(7 * 24 * 3600, ge=0, validation_alias="JOBS_REDIS_TTL_S")
     # Run ``alembic upgrade heads`` at start (handy for a lone ``python -m services.jobs``).
     auto_migrate: bool = Field(False, validation_alias="JOBS_AUTO_MIGRATE")
 

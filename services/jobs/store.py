@@ -166,12 +166,12 @@ class JobStore:
                 jobs_table.update().where(jobs_table.c.job_id == job.job_id).values(**values)
             )
 
-    async def get_job(self, job_id: str) -> jobs_pb2.Job | None:
+    async def get_job(self, job_id: str, *, with_result: bool = True) -> jobs_pb2.Job | None:
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(jobs_table.select().where(jobs_table.c.job_id == job_id))
             ).first()
-        return job_from_row(row) if row is not None else None
+        return job_from_row(row, with_result=with_result) if row is not None else None
 
     async def list_jobs(
         self,

@@ -546,3 +546,34 @@ async def test_callback_owed_by_a_crashed_process_is_sent_at_the_next_start(
     finally:
         await client.aclose()
         await receiver.stop()
+
+
+async def test_finished_jobs_leave_redis_after_their_ttl_and_stay_served(
+    stack: Stack, redis_url: str
+) -> None:
+    await stack.jobs.stop(1)  # type: ignore[union-attr]
+    await stack.start_jobs(JOBS_REDIS_TTL_S=1)
+    document = await stack.upload("ttl", simple_statement_pdf(1))
+    job = await stack.submit("ttl", document)
+    running = await stack.submit("ttl", document)
+    completed = await play_worker(stack, job.job_id)
+    client = Redis.from_url(redis_url)
+    registry = Registry(client, stack.namespace)
+    try:
+        assert await client.ttl(registry.job_key(job.job_id)) > 0
+        assert await client.ttl(registry.job_key(running.job_id)) == -1  # unfinished: kept
+        for _ in range(60):
+            if not await client.exists(registry.job_key(job.job_id)):
+                break
+            await asyncio.sleep(0.1)
+        assert not await client.exists(registry.job_key(job.job_id))
+    finally:
+        await client.aclose()
+    served = await stack.jobs_stub.GetJob(jobs_pb2.GetJobRequest(user_id="ttl", job_id=job.job_id))
+    assert served.job.result == completed.result
+    listed = await stack.jobs_stub.ListJobs(
+        jobs_pb2.ListJobsRequest(user_id="ttl", document_type=BANK, include_results=True)
+    )
+    assert [j.job_id for j in listed.jobs] == [running.job_id, job.job_id]
+    assert listed.jobs[1].result == completed.result
+    assert listed.jobs[0].status == jobs_pb2.JOB_STATUS_PENDING
