@@ -63,3 +63,27 @@ async def test_keys_create_list_revoke(gateway: Gateway, database) -> None:
     assert json.loads(out.splitlines()[0])["revoked_at"] is not None
     code, _, err = await fintract(database, "keys", "revoke", entry["key_id"])
     assert code == 1 and "no active key" in err
+
+
+async def test_db_upgrade_creates_every_branch(tmp_path) -> None:
+    import sqlite3
+
+    from tests.conftest import Database
+
+    path = tmp_path / "fresh" / "fintract.db"
+    db = Database(url=f"sqlite+aiosqlite:///{path}", schema="", kind="sqlite")
+    code, out, err = await fintract(db, "db", "upgrade")
+    assert code == 0, err
+    with sqlite3.connect(path) as conn:
+        tables = {row[0] for row in conn.execute("select name from sqlite_master")}
+    assert {"api_keys", "api_logs", "alembic_version"} <= tables
+    code, out, _ = await fintract(db, "keys", "create", "--user", "olga")
+    assert code == 0 and out.strip().splitlines()[-1].startswith("ft_")
+
+
+async def test_keys_on_an_unmigrated_database_say_what_to_do(tmp_path) -> None:
+    from tests.conftest import Database
+
+    db = Database(url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", schema="", kind="sqlite")
+    code, _, err = await fintract(db, "keys", "list")
+    assert code == 2 and "fintract db upgrade" in err

@@ -141,3 +141,20 @@ async def test_request_id_is_generated_when_absent(gateway: Gateway) -> None:
     assert len(response.headers["x-request-id"]) >= 16
     bad = await gateway.client.get("/api/v1/health", headers={"X-Request-ID": "bad id\twith"})
     assert bad.headers["x-request-id"] != "bad id\twith"
+
+
+async def test_redis_outage_fails_open_and_shows_in_health(
+    stand_in: StandInBackend, database, namespace: str
+) -> None:
+    from tests.conftest import free_port
+
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    settings = gateway_settings(
+        stand_in.address, database, dead_redis, namespace, rate_limit_per_minute=1
+    )
+    async for gw in open_gateway(settings, database):
+        alice = await gw.key("alice")
+        for _ in range(3):  # over the limit, but the limiter cannot count: allowed
+            assert (await gw.client.get(JOBS, headers=alice)).status_code == 200
+        health = (await gw.client.get("/api/v1/health")).json()["data"]
+        assert health["status"] == "degraded" and health["services"]["redis"] == "down"
