@@ -152,7 +152,7 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
         """The job from Redis, else from the database; NOT_FOUND when another user owns it."""
         job = await self.registry.get_job(job_id, with_result=with_result)
         if job is None:
-            job = await self.store.get_job(job_id)
+            job = await self.store.get_job(job_id, with_result=with_result)
         if job is None or (user_id and job.user_id != user_id):
             raise NotFound(f"job {job_id} not found")
         return job
@@ -229,7 +229,7 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
         batch.updated_at.FromMilliseconds(int(head["updated_ms"]))
         jobs = await self.registry.get_jobs(ids)
         for job_id, job in zip(ids, jobs, strict=True):
-            found = job or await self.store.get_job(job_id)
+            found = job or await self.store.get_job(job_id, with_result=False)
             if found is None:
                 continue
             item = batch.jobs.add(
