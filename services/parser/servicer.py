@@ -10,6 +10,7 @@ from services.common.errors import (
     EmptyFile,
     EncryptedPdf,
     ExtractionError,
+    FileTooLarge,
     InputError,
     TooManyPages,
     UnsupportedFileType,
@@ -63,7 +64,7 @@ class ParserServicer(parser_pb2_grpc.ParserServiceServicer):
         if not request.content:
             raise EmptyFile("the document is empty")
         if len(request.content) > self.settings.sync_max_bytes:
-            raise TooManyPages("the document is too large for a synchronous parse; submit a job")
+            raise FileTooLarge("the document is too large for a synchronous parse; submit a job")
         source = SourceDocument(
             content=request.content,
             content_type=sniff(request.content),
