@@ -1,0 +1,175 @@
+"""The shared OCR engine on text rendered in the test (DejaVu fonts bundled with matplotlib)."""
+
+from __future__ import annotations
+
+import io
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from services.common import ocr
+from services.common.ocr import OcrEngine, OcrResult, OcrWord, ocr_engine
+
+
+def _font(size: int, name: str = "DejaVuSans.ttf") -> ImageFont.FreeTypeFont:
+    import matplotlib
+
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf" / name), size)
+
+
+def _render(
+    lines: list[tuple[int, int, str]],
+    *,
+    size: tuple[int, int] = (900, 300),
+    font_size: int = 34,
+    dark: bool = False,
+) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """Text at (x, y) positions; returns the RGB image and each text's ink box."""
+    background, ink = ((18, 18, 24), (235, 235, 235)) if dark else ((255, 255, 255), (20, 20, 20))
+    image = Image.new("RGB", size, background)
+    draw = ImageDraw.Draw(image)
+    font = _font(font_size)
+    boxes = []
+    for x, y, text in lines:
+        draw.text((x, y), text, font=font, fill=ink)
+        x0, y0, x1, y1 = draw.textbbox((x, y), text, font=font)
+        boxes.append((int(x0), int(y0), int(x1), int(y1)))
+    return np.asarray(image), boxes
+
+
+def _text(result: OcrResult) -> str:
+    return " ".join(w.text for w in result.words)
+
+
+@pytest.fixture(scope="module")
+def engine() -> OcrEngine:
+    return ocr_engine()
+
+
+def test_the_process_wide_engine_is_loaded_once(engine: OcrEngine) -> None:
+    assert ocr_engine() is engine
+    assert engine.config.threads >= 1
+
+
+def test_loads_and_reads_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError("network use during OCR load")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    fresh = OcrEngine(threads=1)
+    image, _ = _render([(40, 40, "Payment Successful")], size=(600, 140))
+    assert _text(fresh.read(image)) == "Payment Successful"
+    assert ocr.model_dir().is_dir()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["₹1,000", "Rs. 2,50,000.00", "example@okaxis", "UPI transaction ID 567735198192"],
+)
+@pytest.mark.parametrize("dark", [False, True])
+def test_reads_a_rendered_line_exactly(engine: OcrEngine, text: str, dark: bool) -> None:
+    image, _ = _render([(40, 60, text)], dark=dark)
+    assert _text(engine.read(image)) == text
+
+
+def test_words_sit_where_they_were_rendered(engine: OcrEngine) -> None:
+    image, boxes = _render(
+        [(60, 40, "paid to SUDIPTO KUMAR"), (520, 180, "567735198192")], size=(1000, 300)
+    )
+    result = engine.read(image)
+    assert (result.width, result.height) == (1000, 300)
+    by_text = {w.text: w for w in result.words}
+    assert {"paid", "to", "SUDIPTO", "KUMAR", "567735198192"} <= set(by_text)
+    x0, y0, x1, y1 = boxes[1]
+    word = by_text["567735198192"]
+    assert _iou((word.x0, word.y0, word.x1, word.y1), (x0, y0, x1, y1)) > 0.5
+    # words of one line are left to right, inside the line's ink box, on the same line index
+    first_line = [by_text[t] for t in ("paid", "to", "SUDIPTO", "KUMAR")]
+    assert len({w.line for w in first_line}) == 1
+    assert [w.x0 for w in first_line] == sorted(w.x0 for w in first_line)
+    lx0, ly0, lx1, ly1 = boxes[0]
+    for w in first_line:
+        assert lx0 - 12 <= w.x0 < w.x1 <= lx1 + 12
+        assert ly0 - 12 <= w.y0 < w.y1 <= ly1 + 12
+    assert by_text["KUMAR"].line != word.line
+
+
+def test_confidences_are_probabilities(engine: OcrEngine) -> None:
+    image, _ = _render([(40, 40, "8 Nov 2025, 1:24 pm"), (40, 160, "Debited from HDFC Bank")])
+    words = engine.read(image).words
+    assert words
+    assert all(0.0 <= w.confidence <= 1.0 for w in words)
+    assert all(isinstance(w, OcrWord) for w in words)
+
+
+def test_encoded_bytes_and_grey_input(engine: OcrEngine) -> None:
+    image, _ = _render([(40, 60, "9876543210@paytm")])
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    assert _text(engine.read(buffer.getvalue())) == "9876543210@paytm"
+    grey = np.asarray(Image.fromarray(image).convert("L"))
+    assert _text(engine.read(grey)) == "9876543210@paytm"
+
+
+def test_blank_image_gives_no_words(engine: OcrEngine) -> None:
+    result = engine.read(np.full((400, 300, 3), 255, dtype=np.uint8))
+    assert result.words == []
+    assert result.mean_confidence == 0.0
+
+
+def _page() -> np.ndarray:
+    rows = [
+        (60, 60, "STATEMENT OF ACCOUNT"),
+        (60, 130, "01 Oct 2025  Opening Balance  1,23,456.78"),
+        (60, 200, "03 Oct 2025  NEFT-HDFC0001234  25,000.00"),
+        (60, 270, "05 Oct 2025  ATM WDL MUMBAI  2,000.00"),
+        (60, 340, "09 Oct 2025  SALARY OCT 2025  85,000.00"),
+        (60, 410, "12 Oct 2025  POS AMAZON PAY  1,349.00"),
+    ]
+    image, _ = _render(rows, size=(1000, 520), font_size=30)
+    return image
+
+
+@pytest.mark.parametrize("turned", [0, 90, 180, 270])
+def test_detects_the_rotation_of_a_page(engine: OcrEngine, turned: int) -> None:
+    page = _page()
+    rotated = np.ascontiguousarray(np.rot90(page, k=-turned // 90))  # content turned clockwise
+    assert engine.detect_rotation(rotated) == turned
+    result = engine.read(rotated, rotation="auto")
+    assert result.rotation == turned
+    assert (result.width, result.height) == (1000, 520)
+    assert "1,23,456.78" in _text(result)
+
+
+def test_read_regions_reads_known_boxes(engine: OcrEngine) -> None:
+    image, boxes = _render([(40, 40, "UTR 431298765012"), (40, 170, "ramesh.k92@ybl")])
+    padded = [(x0 - 10, y0 - 8, x1 + 10, y1 + 8) for x0, y0, x1, y1 in boxes]
+    first, second = engine.read_regions(image, padded)
+    assert _text(first) == "UTR 431298765012"
+    assert _text(second) == "ramesh.k92@ybl"
+    assert all(w.line == 1 for w in second.words)
+    x0, y0, x1, y1 = boxes[1]
+    word = second.words[0]
+    assert _iou((word.x0, word.y0, word.x1, word.y1), (x0, y0, x1, y1)) > 0.5
+
+
+def test_lookalike_fixes_are_narrow() -> None:
+    fix = ocr._fix_lookalikes
+    assert "".join(fix(list("UPl/ramesh.k92@ybl"))) == "UPI/ramesh.k92@ybl"
+    assert "".join(fix(list("SBlN0001234 0ct"))) == "SBIN0001234 Oct"
+    for kept in ("ybl", "Bill", "Ml", "2,000.00", "l0ct"):
+        assert "".join(fix(list(kept))) == kept
+    assert ocr._normalise_char("：") == ":"
+    assert ocr._normalise_char("₹") == "₹"
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
