@@ -88,6 +88,12 @@ def envelope(data: Any) -> dict[str, Any]:
     return {"success": True, "data": data, "error": None}
 
 
+def ok(data: Any, status: int = 200) -> JSONResponse:
+    """A success envelope as a response. Routes return this rather than a dict, so FastAPI
+    does not re-validate and re-encode large results through a response model."""
+    return JSONResponse({"success": True, "data": data, "error": None}, status_code=status)
+
+
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "success": False,
@@ -186,4 +192,5 @@ __all__ = [
     "error_response",
     "from_grpc",
     "install_error_handlers",
+    "ok",
 ]

@@ -17,11 +17,11 @@ from urllib.parse import quote
 
 import grpc
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from fintract.api.ingest.v1 import ingest_pb2
 from gateway.deps import Clients, ParseUser, RpcMetadata, State
-from gateway.errors import ApiError, envelope, from_grpc
+from gateway.errors import ApiError, from_grpc, ok
 from gateway.serialize import file_json
 
 router = APIRouter(tags=["files"])
@@ -57,7 +57,7 @@ async def upload(
     md: RpcMetadata,
     state: State,
     password: Annotated[str | None, Form(description="opens encrypted PDFs; never stored")] = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     settings = state.settings
     if len(files) > settings.max_upload_files:
         raise ApiError(
@@ -102,7 +102,7 @@ async def upload(
             first_error.message,
             details={"errors": errors},
         )
-    return envelope({"files": uploaded, "errors": errors})
+    return ok({"files": uploaded, "errors": errors})
 
 
 def _content_disposition(filename: str) -> str:

@@ -7,16 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import urlparse
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from grpc_health.v1 import health_pb2
 from sqlalchemy import text
 
 from gateway.clients import SERVICES
 from gateway.deps import State
-from gateway.errors import envelope
+from gateway.errors import ok
 from gateway.state import GatewayState
 
 router = APIRouter(tags=["health"])
@@ -66,7 +66,7 @@ async def _check(probe: Callable[[], Awaitable[bool]]) -> str:
 
 
 @router.get("/api/v1/health", summary="Health of the gateway and everything it needs")
-async def health(state: State) -> dict[str, Any]:
+async def health(state: State) -> JSONResponse:
     names = [*SERVICES, "database", "nats", "redis"]
     probes: list[Callable[[], Awaitable[bool]]] = [
         *(lambda n=n: _grpc(state, n) for n in SERVICES),
@@ -77,7 +77,7 @@ async def health(state: State) -> dict[str, Any]:
     results = await asyncio.gather(*(_check(p) for p in probes))
     services = dict(zip(names, results, strict=True))
     overall = "ok" if all(v == "ok" for v in results) else "degraded"
-    return envelope({"status": overall, "services": services})
+    return ok({"status": overall, "services": services})
 
 
 __all__ = ["router"]

@@ -14,7 +14,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from fintract.api.jobs.v1 import jobs_pb2
 from gateway.deps import Clients, ParseUser, RpcMetadata, State
-from gateway.errors import ApiError, envelope
+from gateway.errors import ApiError, ok
 from gateway.serialize import (
     DOCUMENT_TYPES,
     JOB_STATUSES,
@@ -54,7 +54,7 @@ class BatchRequest(BaseModel):
 
 
 def _accepted(data: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(envelope(data), status_code=202)
+    return ok(data, 202)
 
 
 def make_parse_router(
@@ -94,7 +94,7 @@ def make_parse_router(
         status: Annotated[
             Literal["pending", "processing", "completed", "failed"] | None, Query()
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         response = await clients.jobs.ListJobs(
             jobs_pb2.ListJobsRequest(
                 user_id=user.user_id,
@@ -106,7 +106,7 @@ def make_parse_router(
             metadata=md,
             timeout=state.settings.rpc_timeout_s,
         )
-        return envelope(job_page_json(response))
+        return ok(job_page_json(response))
 
     @router.post("/batch", status_code=202, summary=f"Submit up to 50 uploaded {noun}s")
     async def create_batch(
@@ -132,7 +132,7 @@ def make_parse_router(
     @router.get("/batch/{batch_id}", summary=f"A batch of {noun}s: counts and its jobs")
     async def get_batch(
         batch_id: str, user: ParseUser, clients: Clients, md: RpcMetadata, state: State
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         response = await clients.jobs.GetBatch(
             jobs_pb2.GetBatchRequest(user_id=user.user_id, batch_id=batch_id),
             metadata=md,
@@ -140,12 +140,12 @@ def make_parse_router(
         )
         if response.batch.document_type not in (kind, 0):
             _not_found("batch", batch_id)
-        return envelope(batch_json(response.batch))
+        return ok(batch_json(response.batch))
 
     @router.get("/{job_id}", summary=f"A {noun} job, with its results once completed")
     async def get_job(
         job_id: str, user: ParseUser, clients: Clients, md: RpcMetadata, state: State
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         response = await clients.jobs.GetJob(
             jobs_pb2.GetJobRequest(user_id=user.user_id, job_id=job_id),
             metadata=md,
@@ -153,7 +153,7 @@ def make_parse_router(
         )
         if response.job.document_type not in (kind, 0):
             _not_found("job", job_id)
-        return envelope(job_json(response.job))
+        return ok(job_json(response.job))
 
     return router
 
