@@ -21,6 +21,7 @@ from services.parser.extract.text.amounts import DecimalMark
 
 __all__ = ["Column", "Item", "Table", "read_tables"]
 
+_MONEY_KINDS = {"amount", "unit_price", "qty", "tax_rate", "tax_amount", "gross", "discount"}
 _NUMERIC_KINDS = {
     "qty",
     "unit_price",
@@ -293,6 +294,7 @@ def _read_rows(
     page = lines[start].page if start < len(lines) else 0
     last_y = lines[start - 1].y1 if start > 0 else 0.0
     pending: list[str] = []
+    pending_y = (0.0, 0.0)
     li = start
     aligned = not need_align
     while li < len(lines):
@@ -309,11 +311,20 @@ def _read_rows(
         if NOT_ITEM.match(head):
             li += 1
             continue
+        new_header = sum(c.kind != "other" for c in _units(line)) >= 2
+        if not aligned and (line.text.rstrip().endswith(":") or new_header):
+            return [], li, False  # another section or table begins: the items did not go on
+        if new_header and items and not _has_numbers(line, mark):
+            return items, li, False  # the next table's header
         toks = tokens(line, mark)
         values: dict[str, Token] = {}
         desc: list[str] = []
         for tok in toks:
-            in_desc = desc_x0 <= tok.x0 and tok.cx < first_num_x - 5
+            # text that starts in the description column is description (long notes run on
+            # under the numeric columns); numbers must sit inside it
+            in_desc = desc_x0 <= tok.x0 < first_num_x - 5 and (
+                tok.kind == "text" or tok.cx < first_num_x - 5
+            )
             if in_desc:
                 desc.append(tok.text)
                 continue
@@ -338,7 +349,15 @@ def _read_rows(
             qty = values.get("qty")
             price = values.get("unit_price")
             rate = values.get("tax_rate")
-            description = " ".join(pending + desc).strip()
+            lead: list[str] = []
+            if pending:
+                # text between two items: it goes with the nearer one
+                gap_after = line.y0 - pending_y[1]
+                if items and pending_y[0] - last_y <= gap_after:
+                    items[-1].description = " ".join([items[-1].description, *pending]).strip()
+                else:
+                    lead = pending
+            description = " ".join(lead + desc).strip()
             pending = []
             items.append(
                 Item(
@@ -356,17 +375,22 @@ def _read_rows(
             last_y = line.y1
         elif desc and aligned:
             text = " ".join(desc).strip()
-            gap = line.y0 - last_y
-            if items and gap < 2.6 * line.height and not values:
+            gap = line.y0 - (pending_y[1] if pending else last_y)
+            money = any(k in _MONEY_KINDS for k in values)
+            if items and not pending and gap < 2.6 * line.height and not money:
                 items[-1].description = (items[-1].description + " " + text).strip()
                 items[-1].lines.append(li)
                 last_y = line.y1
             elif gap > 6 * line.height and items:
                 return items, li, False
-            else:
-                pending = [text] if not values else []
-                last_y = line.y1
+            elif not money:
+                if not pending:
+                    pending_y = (line.y0, line.y1)
+                pending.append(text)
+                pending_y = (pending_y[0], line.y1)
         li += 1
+    if pending and items:
+        pass  # trailing text after the last item: not part of any item
     return items, li, False
 
 
