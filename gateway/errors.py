@@ -32,12 +32,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import grpc
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fintract.keys import KeyVerifierUnavailable
+
+_log = structlog.get_logger("fintract.gateway")
 
 ERROR_CODE_METADATA_KEY = "fintract-error-code"
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -150,8 +153,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc)
 
     @app.exception_handler(grpc.aio.AioRpcError)
-    async def _rpc_error(_: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
-        return error_response(from_grpc(exc))
+    async def _rpc_error(request: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
+        error = from_grpc(exc)
+        if error.status >= 500:  # the client is told nothing; the log says what happened
+            _log.warning(
+                "rpc_failed",
+                path=request.url.path,
+                grpc_status=exc.code().name,
+                grpc_details=(exc.details() or "")[:300],
+                request_id=getattr(request.state, "request_id", ""),
+            )
+        return error_response(error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -178,7 +190,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(ApiError(503, "unavailable", "key verification is unavailable"))
 
     @app.exception_handler(Exception)
-    async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        _log.error(
+            "unhandled_error",
+            path=request.url.path,
+            error_type=type(exc).__name__,
+            request_id=getattr(request.state, "request_id", ""),
+        )
         return error_response(ApiError(500, "internal_error", "internal error"))
 
 
