@@ -168,6 +168,24 @@ async def test_masking_blacks_out_what_leaves_the_machine(server: GeminiServer, 
     assert result.masked and result.verification.ok
 
 
+async def test_masking_scales_boxes_from_a_downscaled_ocr_pass(
+    server: GeminiServer, make: Any
+) -> None:
+    server.script(answer({**PAYMENT, "upi_id": "XXXX@okaxis"}), model=FLASH)
+    # OCR ran on a half-size copy (200x100) of the 400x200 screenshot.
+    words = [
+        OcrWord("UPI", 5, 50, 20, 60, 0.99, 3),
+        OcrWord("asha@okaxis", 35, 50, 100, 60, 0.99, 3),
+    ]
+    provider = make(GEMINI_MASK_UPI_IDS=True)
+    await escalate_payment(provider, png(), SCREEN_TEXT, words=words, words_size=(200, 100))
+    ((_, sent),) = server.requests[0].inline
+    sent_image = Image.open(io.BytesIO(sent))
+    assert sent_image.size == (400, 200)
+    assert sent_image.getpixel((130, 110)) == (0, 0, 0)  # (65, 55) in the OCR's pixels
+    assert sent_image.getpixel((230, 110)) == (255, 255, 255)
+
+
 async def test_masking_refuses_a_pdf(server: GeminiServer, make: Any) -> None:
     with pytest.raises(AiRefused) as caught:
         await escalate_invoice(

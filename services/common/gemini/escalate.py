@@ -13,7 +13,8 @@ run), or raises ``AiFailed`` / ``ModelNotFree`` / ``AiNotConfigured``.
 
 Masking (``GEMINI_MASK_ACCOUNT_NUMBERS`` / ``GEMINI_MASK_UPI_IDS``): the image is blacked out
 where the caller's OCR words (or, when none are given, a local OCR pass) show an account
-number or UPI id; a PDF cannot be masked and is refused while masking is on.
+number or UPI id — pass ``words_size`` when the OCR ran on a resized copy; a PDF cannot be
+masked and is refused while masking is on.
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ async def _prepare(
     mime_type: str,
     text: str,
     words: Sequence[WordBox] | None,
+    words_size: tuple[int, int] | None = None,
 ) -> tuple[InlineData, DocumentText, bool]:
     """The inline part to send (masked when configured) and the text to verify against."""
     settings = provider.settings
@@ -196,8 +198,10 @@ async def _prepare(
     if words is None:
         from services.common.ocr import ocr_engine
 
-        words = (await asyncio.to_thread(ocr_engine().read, data)).words
-    masked = await asyncio.to_thread(mask_image, data, words, account_numbers=accounts, upi_ids=upi)
+        words, words_size = (await asyncio.to_thread(ocr_engine().read, data)).words, None
+    masked = await asyncio.to_thread(
+        mask_image, data, words, account_numbers=accounts, upi_ids=upi, words_size=words_size
+    )
     # Verify against both forms: an answer read off the masked image carries masked values.
     both = f"{text}\n{mask_text(text, account_numbers=accounts, upi_ids=upi)}"
     mime = mime_type if masked is data else "image/png"
@@ -244,6 +248,7 @@ async def escalate_payment(
     *,
     mime_type: str = "image/png",
     words: Sequence[WordBox] | None = None,
+    words_size: tuple[int, int] | None = None,
     deadline_s: float | None = None,
 ) -> Escalated[PaymentAnswer]:
     """Gemini's reading of a payment screenshot, verified against ``ocr_text``.
@@ -252,7 +257,7 @@ async def escalate_payment(
     ``answer.is_payment_screenshot`` and ``requires_review``/``review_reasons`` feed its
     ``metadata`` (``review_reason`` = ``review_reasons[0]``).
     """
-    part, doc, masked = await _prepare(provider, image, mime_type, ocr_text, words)
+    part, doc, masked = await _prepare(provider, image, mime_type, ocr_text, words, words_size)
     result, started = await _ask(provider, PaymentAnswer, PAYMENT_INSTRUCTION, part, deadline_s)
     answer: PaymentAnswer = result.value
     return _escalated(provider, result, answer, verify_payment(answer, doc), started, masked)
@@ -266,13 +271,16 @@ async def escalate_statement_page(
     page_number: int,
     mime_type: str = "image/png",
     words: Sequence[WordBox] | None = None,
+    words_size: tuple[int, int] | None = None,
     previous_balance: float | None = None,
     deadline_s: float | None = None,
 ) -> Escalated[StatementPageAnswer]:
     """Gemini's reading of one statement page (rows get ``page = page_number``), verified
     against ``page_text``; ``previous_balance`` (the last balance of the page before) lets
     ``balance_continuity`` check the first row."""
-    part, doc, masked = await _prepare(provider, page_image, mime_type, page_text, words)
+    part, doc, masked = await _prepare(
+        provider, page_image, mime_type, page_text, words, words_size
+    )
     result, started = await _ask(
         provider, StatementPageAnswer, STATEMENT_INSTRUCTION, part, deadline_s
     )
@@ -290,11 +298,12 @@ async def escalate_invoice(
     *,
     mime_type: str = "image/png",
     words: Sequence[WordBox] | None = None,
+    words_size: tuple[int, int] | None = None,
     deadline_s: float | None = None,
 ) -> Escalated[InvoiceAnswer]:
     """Gemini's reading of an invoice (a page image, or a PDF while masking is off),
     verified against ``text``."""
-    part, doc, masked = await _prepare(provider, document, mime_type, text, words)
+    part, doc, masked = await _prepare(provider, document, mime_type, text, words, words_size)
     result, started = await _ask(provider, InvoiceAnswer, INVOICE_INSTRUCTION, part, deadline_s)
     answer: InvoiceAnswer = result.value
     return _escalated(provider, result, answer, verify_invoice(answer, doc), started, masked)
@@ -306,11 +315,12 @@ async def classify_document(
     *,
     mime_type: str = "image/png",
     words: Sequence[WordBox] | None = None,
+    words_size: tuple[int, int] | None = None,
     deadline_s: float | None = None,
 ) -> Escalated[ClassificationAnswer]:
     """Gemini's judgement of a document's type from its first page (send a downscaled page
     image; it is masked like the others when masking is on)."""
-    part, _, masked = await _prepare(provider, image, mime_type, "", words)
+    part, _, masked = await _prepare(provider, image, mime_type, "", words, words_size)
     result, started = await _ask(
         provider, ClassificationAnswer, CLASSIFY_INSTRUCTION, part, deadline_s
     )

@@ -99,10 +99,24 @@ def mask_image(
     *,
     account_numbers: bool = True,
     upi_ids: bool = True,
+    words_size: tuple[int, int] | None = None,
 ) -> bytes:
-    """Black out the account numbers and UPI ids among ``words`` (boxes in image pixels)."""
+    """Black out the account numbers and UPI ids among ``words``.
+
+    The word boxes are in the pixels of an image ``words_size`` (width, height) big — the
+    OCR's input, often a downscaled copy — or of ``image`` itself when None.
+    """
     boxes = sensitive_boxes(words, account_numbers=account_numbers, upi_ids=upi_ids)
-    return black_out(image, boxes) if boxes else image
+    if not boxes:
+        return image
+    if words_size is not None:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(image)) as opened:
+            width, height = opened.size
+        sx, sy = width / words_size[0], height / words_size[1]
+        boxes = [(x0 * sx, y0 * sy, x1 * sx, y1 * sy) for x0, y0, x1, y1 in boxes]
+    return black_out(image, boxes)
 
 
 __all__ = ["WordBox", "black_out", "mask_image", "mask_text", "sensitive_boxes"]
