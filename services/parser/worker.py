@@ -216,7 +216,7 @@ class Worker:
     async def _document(self, msg: Msg, task: parser_pb2.DocumentTask) -> None:
         try:
             source = await self.sources.get(task.user_id, task.file_id)
-            pages_total = source.page_count
+            pages_total = await self.extraction.run(lambda: source.page_count)
             await self._call(
                 self.jobs.StartJob,
                 jobs_pb2.StartJobRequest(job_id=task.job_id, pages_total=pages_total),
