@@ -288,6 +288,8 @@ def _read_rows(
     left_cols = [c.x1 for c in money_cols if c.x1 <= desc_x0 + 32]
     if left_cols:  # "#" / "Pos." just left of the description: its numbers are not text
         desc_x0 = max(desc_x0, max(left_cols) + 2)
+    elif desc_cols and not any(c.x1 <= desc_x0 + 30 for c in cols if c not in desc_cols):
+        desc_x0 = 0.0  # the first column: descriptions may start left of a centred header
     right_of_desc = [c.x0 for c in money_cols if c.x0 > desc_x0 + 30]
     first_num_x = min(right_of_desc, default=1e9)
     amount_col = next((c for c in cols if c.kind == "amount"), None)
