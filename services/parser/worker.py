@@ -20,6 +20,7 @@ import grpc
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from prometheus_client import Counter, Histogram
 
 from fintract.api.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from fintract.api.parser.v1 import parser_pb2
@@ -35,6 +36,18 @@ from services.parser.extract import (
 )
 from services.parser.settings import ParserSettings
 from services.parser.sources import Extraction, SourceCache
+
+PAGES = Counter(
+    "fintract_parser_pages_total",
+    "Page messages handled, by outcome",
+    ["outcome"],  # recorded | dropped (job already ended) | error (retried) | failed
+)
+PAGE_SECONDS = Histogram(
+    "fintract_parser_page_extract_seconds",
+    "Time to extract one page",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+JOBS_ASSEMBLED = Counter("fintract_parser_jobs_assembled_total", "Jobs assembled and completed")
 
 DOCUMENTS_CONSUMER = "documents"
 PAGES_CONSUMER = "pages"
@@ -278,14 +291,17 @@ class Worker:
         options = self._options(task.provider)
         try:
             source = await self.sources.get(task.user_id, task.file_id)
-            page_result = await self.extraction.run(
-                lambda: extractor.extract_page(source, task.page_index, options)
-            )
+            with PAGE_SECONDS.time():
+                page_result = await self.extraction.run(
+                    lambda: extractor.extract_page(source, task.page_index, options)
+                )
         except _FATAL as exc:
+            PAGES.labels("failed").inc()
             await self._fail(task.job_id, exc.code, str(exc))
             await msg.term()
             return
         except Exception as exc:  # noqa: BLE001 - retried, then the job fails
+            PAGES.labels("error").inc()
             reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             await self._retry_or_fail(msg, task.job_id, "page_failed", f"page {number}: {reason}")
             return
@@ -297,11 +313,12 @@ class Worker:
                 ),
             )
             assert isinstance(recorded, jobs_pb2.RecordPageResponse)
+            PAGES.labels("recorded").inc()
             if recorded.last:
                 await self._assemble(msg, task, source, recorded)
                 return
         except JobGone:
-            pass  # the job ended meanwhile (failed elsewhere, or completed): nothing to add
+            PAGES.labels("dropped").inc()  # the job ended meanwhile: nothing to add
         except grpc.aio.AioRpcError as exc:  # jobs unreachable: retry; at the limit, fail
             reason = f"page {number}: jobs unavailable ({exc.code().name})"
             await self._retry_or_fail(msg, task.job_id, "page_failed", reason)
@@ -333,6 +350,7 @@ class Worker:
                 self.jobs.CompleteJob,
                 jobs_pb2.CompleteJobRequest(job_id=task.job_id, result=result),
             )
+            JOBS_ASSEMBLED.inc()
             _log.info("job_assembled", pages=len(pages))
         except JobGone:
             pass
