@@ -28,6 +28,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import FetchTimeoutError
+from prometheus_client import Counter
 
 from services.common.errors import InvalidCallbackUrl
 from services.common.logging import get_logger
@@ -38,6 +39,12 @@ KIND_HEADER = "Fintract-Callback-Kind"
 CONSUMER = "callbacks"
 
 _log = get_logger("fintract.jobs.callbacks")
+
+DELIVERIES = Counter(
+    "fintract_jobs_callback_deliveries_total",
+    "Callback delivery attempts, by outcome",
+    ["outcome"],  # delivered | retried | given_up | refused
+)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -225,6 +232,7 @@ class CallbackQueue:
         try:
             await check_callback_url(url, self.allowlist)
         except InvalidCallbackUrl as exc:
+            DELIVERIES.labels("refused").inc()
             log.warning("callback_refused", error=exc.message)
             await msg.term()
             return
@@ -245,13 +253,16 @@ class CallbackQueue:
             ok, outcome = False, type(exc).__name__
         if ok:
             await msg.ack_sync()
+            DELIVERIES.labels("delivered").inc()
             log.info("callback_delivered", status=outcome)
             return
         if attempt >= self.max_attempts:
+            DELIVERIES.labels("given_up").inc()
             log.error("callback_given_up", outcome=outcome)
             await msg.term()
             return
         delay = backoff_delay(attempt, base=self.backoff_s, cap=self.backoff_max_s)
+        DELIVERIES.labels("retried").inc()
         log.info("callback_retry", outcome=outcome, delay_s=delay)
         await msg.nak(delay=delay)
 

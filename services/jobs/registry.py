@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from prometheus_client import Counter
 from redis.asyncio import Redis
 
 from fintract.api.jobs.v1 import jobs_pb2
@@ -54,6 +55,11 @@ _LIST_FIELDS = (
     "provider",
     "error_code",
     "error_message",
+)
+
+
+TRANSITIONS = Counter(
+    "fintract_jobs_transitions_total", "Job state changes, by new status", ["status"]
 )
 
 
@@ -310,6 +316,7 @@ class Registry:
             raise NotFound(f"job {job_id} not found")
         if outcome == "illegal":
             raise InvalidTransition(f"job {job_id} is {previous}; it cannot become {to}")
+        TRANSITIONS.labels(to).inc()
         job = await self.get_job(job_id)
         if job is None:  # pragma: no cover - deleted between the script and the read
             raise NotFound(f"job {job_id} not found")
