@@ -112,6 +112,7 @@ def _field_value(name: str, text: str, order: DateOrder) -> str | None:
     if name == "invoice_number":
         return _invoice_number(text)
     if name in ("invoice_date", "due_date"):
+        text = re.sub(r"^(?:le|am|on|du|vom|op|of|the)\s+", "", text.strip(), flags=re.IGNORECASE)
         return read_date(text, order)
     if name == "currency":
         code = text.split()[0].upper() if text.split() else ""

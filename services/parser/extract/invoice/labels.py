@@ -80,6 +80,7 @@ FIELD_LABELS: dict[str, list[tuple[re.Pattern[str], float]]] = {
             (r"^zahlbar\s+bis\b", 0.9),
             (r"^date\s+d'?\s*echeance\b", 1.0),
             (r"^echeance\b", 0.9),
+            (r"^date\s+limite(?:\s+de\s+(?:paiement|reglement))?\b", 1.0),
             (r"^a\s+payer\s+avant\s+le\b", 0.9),
             (r"^vervaldatum\b|^vervaldag\b|^uiterste\s+betaaldatum\b", 1.0),
             (r"^termin\s+p[l]atnosci\b", 1.0),

@@ -286,8 +286,9 @@ def decide(c: Candidates, line_sum: float | None, n_items: int) -> Totals:
     tol_lines = 0.011 + 0.005 * n_items
     best: tuple[float, Totals] | None = None
     count = 0
-    for (s, sw), (ti, (t, tw)), (g, gw, gl) in itertools.product(
-        sub_opts, enumerate(tax_opts), tot_opts
+    labelled_sub = len(c.subtotal)
+    for (si, (s, sw)), (ti, (t, tw)), (g, gw, gl) in itertools.product(
+        enumerate(sub_opts), enumerate(tax_opts), tot_opts
     ):
         score = sw + tw + gw + gl * 1e-4  # later totals win ties
         total_check = None
@@ -298,7 +299,8 @@ def decide(c: Candidates, line_sum: float | None, n_items: int) -> Totals:
                 total_check = None  # the tax is unknown: the check cannot run
                 score += 1.5
         line_check = None
-        if s is not None and line_sum is not None and n_items:
+        if s is not None and line_sum is not None and n_items and si < labelled_sub:
+            # only a printed subtotal can confirm the lines (the lines' own sum is no check)
             line_check = close(line_sum, s, tol_lines)
             score += 2.0 if line_check else -0.5
         if ti < labelled_tax and t is not None and tax_sum is not None and close(t, tax_sum):
