@@ -30,6 +30,7 @@ from typing import Any
 
 from bench.statements.generate import LAYOUTS, Case, cases
 from services.parser.extract import ExtractOptions, SourceDocument
+from services.parser.extract.results import BankStatementResult
 from services.parser.extract.statement import StatementExtractor
 
 ACCOUNT_FIELDS = (
@@ -126,7 +127,12 @@ def score_account(truth: dict[str, Any], pred: dict[str, Any]) -> dict[str, bool
 
 def evaluate_case(case: Case) -> dict[str, Any]:
     started = time.perf_counter()
-    result = run_engine(case.content, case.content_type).model_dump(mode="json")
+    error = None
+    try:
+        result = run_engine(case.content, case.content_type).model_dump(mode="json")
+    except Exception as exc:  # noqa: BLE001 - an engine failure scores as an empty result
+        error = f"{type(exc).__name__}: {exc}"
+        result = BankStatementResult(requires_review=True).model_dump(mode="json")
     elapsed = time.perf_counter() - started
     tx = score_transactions(case.truth["transactions"], result["transactions"])
     acct = score_account(case.truth["account"], result["account"])
@@ -152,6 +158,7 @@ def evaluate_case(case: Case) -> dict[str, Any]:
         "requires_review": result["requires_review"],
         "review_reasons": result["review_reasons"],
         "notes": case.notes,
+        "error": error,
     }
 
 
@@ -220,6 +227,7 @@ def calibration(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {
         "confidence>=0.9": {"docs": len(high), "fully_right": acc(high)},
         "confidence<0.9": {"docs": len(low), "fully_right": acc(low)},
+        "strict": {"confidence>=0.9": acc_strict(high), "confidence<0.9": acc_strict(low)},
         "checks_pass_docs": sum(1 for r in results if r["checks_pass"]),
         "checks_pass_but_wrong": [
             r["name"] for r in results if r["checks_pass"] and not r["right"]
@@ -272,6 +280,12 @@ def corpus_scores() -> list[str]:
         f"{'ok' if seen_previous else 'MISSED'} ({opening}), "
         f"currency {result['account']['currency']}, {elapsed * 1000:.0f} ms"
     )
+    out += _corpus_edge_cases(folder)
+    return out
+
+
+def _corpus_edge_cases(folder: Path) -> list[str]:
+    out: list[str] = []
     protected = folder / "protected.pdf"
     if protected.exists():
         res = run_engine(protected.read_bytes(), "application/pdf", password="foobar123")
@@ -281,11 +295,14 @@ def corpus_scores() -> list[str]:
         )
     blank = folder / "4_pages_blank.pdf"
     if blank.exists():
-        res = run_engine(blank.read_bytes(), "application/pdf")
-        out.append(
-            f"corpus monopoly/4_pages_blank.pdf: {len(res.transactions)} transactions, "
-            f"reasons={res.review_reasons}"
-        )
+        try:
+            res = run_engine(blank.read_bytes(), "application/pdf")
+            out.append(
+                f"corpus monopoly/4_pages_blank.pdf: {len(res.transactions)} transactions, "
+                f"reasons={res.review_reasons}"
+            )
+        except Exception as exc:  # noqa: BLE001 - report, do not stop the evaluation
+            out.append(f"corpus monopoly/4_pages_blank.pdf: engine error {exc!r}")
     return out
 
 
@@ -309,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"strict {res['tp_strict']} conf {res['confidence']} pass {res['checks_pass']} "
                 f"bad_fields {bad} {res['review_reasons'][:3]} {res['seconds']:.1f}s"
             )
+            if res["error"]:
+                print(f"      error: {res['error']}")
             for diff in res["diffs"]:
                 print(f"      {diff}")
     print("Statement engine — generated statements (DEV layouts developed on; HELD-OUT not)")

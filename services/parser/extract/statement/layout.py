@@ -14,8 +14,9 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
-from services.parser.extract.statement.model import ColumnOut, InfoLine, PageOut, RowOut
+from services.parser.extract.statement.model import ColumnOut, PageOut
 from services.parser.extract.statement.synonyms import (
     AMOUNT_ROLES,
     NON_TRANSACTION,
@@ -65,9 +66,9 @@ def _is_amount(text: str) -> bool:
     return looks_like_amount(text)
 
 
-def prepare_lines(words: Sequence[Word]) -> list[Line]:
+def prepare_lines(words: Sequence[Word], *, trust_groups: bool = False) -> list[Line]:
     """Lines with multi-word dates, ``Dr``/``Cr`` suffixes and currency prefixes joined."""
-    lines = group_lines(words)
+    lines = group_lines(words, trust_groups=trust_groups)
     for line in lines:
         line.words = _join_tokens(line.words)
     return lines
@@ -91,7 +92,26 @@ def _split_colons(words: list[Word]) -> list[Word]:
     return out
 
 
+def _needs_join(text: str) -> bool:
+    flag = _JOIN_FLAGS.get(text)
+    if flag is None:
+        flag = _JOIN_FLAGS[text] = bool(
+            ":" in text
+            or _may_start_date(text)
+            or _CURRENCY_WORD.match(text)
+            or (_DRCR_WORD.match(text) and len(text.strip("().")) <= 2)
+        )
+    return flag
+
+
+_JOIN_FLAGS: dict[str, bool] = {}
+
+
 def _join_tokens(words: list[Word]) -> list[Word]:
+    if not any(_needs_join(w.text) for w in words):
+        return words
+    if len(_JOIN_FLAGS) > 200_000:
+        _JOIN_FLAGS.clear()
     words = _split_colons(words)
     out: list[Word] = []
     i = 0
@@ -161,11 +181,19 @@ def _may_start_date(text: str) -> bool:
     return t[:3] in _MONTH_PREFIXES and t.isalpha()
 
 
+_KINDS: dict[str, str] = {}
+
+
 def _kind(word: Word) -> str:
-    return _kind_of(word.text)
+    text = word.text
+    kind = _KINDS.get(text)
+    if kind is None:
+        if len(_KINDS) > 200_000:
+            _KINDS.clear()
+        kind = _KINDS[text] = _kind_of(text)
+    return kind
 
 
-@lru_cache(maxsize=65536)
 def _kind_of(text: str) -> str:
     if not _DIGIT.search(text):
         return "text"
@@ -424,8 +452,17 @@ def _infer_columns(lines: Sequence[Line]) -> list[ColumnOut]:
 # -------------------------------------------------------------------------------------- rows
 
 
+_KIND_HINT = re.compile(
+    r"balance|b/?f|c/?f|forward|total|opening|closing|brought|carried|previous|beginning"
+    r"|start|ending|end bal",
+    re.IGNORECASE,
+)
+
+
 def classify_row_kind(description: str) -> str:
     """``opening`` / ``closing`` / ``total`` for the rows that are not transactions."""
+    if not _KIND_HINT.search(description):
+        return "txn"
     text = normalise(description)
     if not text:
         return "txn"
@@ -485,9 +522,8 @@ def _table_for(columns: list[ColumnOut], lines: Sequence[Line]) -> _Table:
 
 @dataclass
 class _RowBuild:
-    row: RowOut
+    row: dict[str, Any]
     texts: dict[str, list[str]] = field(default_factory=dict)
-    last_y: float = 0.0
     has_amount: bool = False
 
 
@@ -533,18 +569,25 @@ def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
 
 def analyse_page(pw: PageWords, index: int) -> PageOut:
     """Find the transaction table of a page and read its rows as printed."""
-    lines = prepare_lines(pw.words)
-    out = PageOut(
-        index=index,
-        source=pw.source,
-        width=pw.width,
-        height=pw.height,
-        rotation=pw.rotation,
-        skew=pw.skew,
-        ocr_confidence=pw.ocr_confidence,
-    )
+    lines = prepare_lines(pw.words, trust_groups=pw.source == "text_layer")
+    out: dict[str, Any] = {
+        "index": index,
+        "source": pw.source,
+        "width": pw.width,
+        "height": pw.height,
+        "rotation": pw.rotation,
+        "skew": pw.skew,
+        "ocr_confidence": pw.ocr_confidence,
+        "header": False,
+        "columns": [],
+        "rows": [],
+        "lead": "",
+        "info": [],
+        "layout_score": 0.0,
+    }
+    info: list[dict[str, Any]] = out["info"]
     if not lines:
-        return out
+        return PageOut.model_validate(out)
     headers = _find_headers(lines)
     header_lines: set[int] = set()
     for first, last, _ in headers:
@@ -552,19 +595,19 @@ def analyse_page(pw: PageWords, index: int) -> PageOut:
     if headers:
         columns = headers[0][2].columns
         start = headers[0][1] + 1
-        out.header = True
+        out["header"] = True
     else:
         columns = _infer_columns(lines)
         start = 0
     if not columns:
-        out.info = [_info(ln) for ln in lines]
-        return out
+        out["info"] = [_info(ln) for ln in lines]
+        return PageOut.model_validate(out)
     data_lines = [ln for k, ln in enumerate(lines) if k >= start and k not in header_lines]
     dated = [ln for ln in data_lines if ln.words and _kind(ln.words[0]) == "date"]
     table = _table_for(
         columns, dated if len(dated) >= 2 else [ln for ln in data_lines if _is_data(ln)]
     )
-    out.columns = table.text_cols + table.amount_cols
+    out["columns"] = [c.model_dump() for c in table.text_cols + table.amount_cols]
     heights = [ln.height for ln in data_lines] or [10.0]
     line_h = statistics.median(heights) or 10.0
 
@@ -574,120 +617,124 @@ def analyse_page(pw: PageWords, index: int) -> PageOut:
     prev_y: float | None = None
     desc_col = next((c for c in table.text_cols if c.role == "description"), None)
     desc_x0 = (desc_col.x0 - 15) if desc_col else 0.0
+    text_right = table.text_right + 2
+    info_before = 0
     for k, line in enumerate(lines):
         if k < start or k in header_lines:
             if k < start:
-                out.info.append(_info(line))
+                info.append(_info(line))
+                info_before += 1
             continue
         cells, starts_dated = _cells(line, table)
         has_amount = any(r in cells for r in AMOUNT_ROLES)
-        text_words = [w for r in ("description", "reference") for w in cells.get(r, [])]
-        near = prev_y is not None and line.cy - prev_y <= max(2.2 * line_h, 1.0)
-        footer = bool(_FOOTER.search(line.text)) and not starts_dated and not has_amount
-        if starts_dated and (has_amount or _row_has_text(cells)):
-            current = _new_row(cells, line)
+        text_words = [w for r in ("description", "reference") for w in cells.get(r, ())]
+        cy = line.cy
+        near = prev_y is not None and cy - prev_y <= max(2.2 * line_h, 1.0)
+        if starts_dated and (has_amount or "description" in cells):
+            current = _new_row(cells, cy)
             rows.append(current)
-            prev_y = line.cy
+            prev_y = cy
             continue
-        if has_amount and not footer:
+        footer = not starts_dated and not has_amount and bool(_FOOTER.search(line.text))
+        if has_amount:
             desc_text = " ".join(w.text for w in text_words if _kind(w) == "text")
             if current is not None and not current.has_amount and near:
-                _add(current, cells, line)
-                prev_y = line.cy
+                _add(current, cells)
+                prev_y = cy
                 continue
             if desc_text and (current is not None or rows):
                 # a row printed without its date: the date of the row above applies
-                build = _new_row(cells, line)
-                build.row.dated = False
+                build = _new_row(cells, cy)
+                build.row["dated"] = False
                 if current is not None:
-                    build.row.date = current.row.date
-                    build.row.value_date = current.row.value_date
+                    build.row["date"] = current.row.get("date")
+                    build.row["value_date"] = current.row.get("value_date")
                 current = build
                 rows.append(current)
-                prev_y = line.cy
+                prev_y = cy
                 continue
             if desc_text and classify_row_kind(desc_text) != "txn":
-                current = _new_row(cells, line)
-                current.row.dated = False
+                current = _new_row(cells, cy)
+                current.row["dated"] = False
                 rows.append(current)
-                prev_y = line.cy
+                prev_y = cy
                 continue
-            out.info.append(_info(line))
+            info.append(_info(line))
             continue
         # text only: a wrapped description, or something around the table
-        inside = all(w.x0 >= desc_x0 and w.x1 <= table.text_right + 2 for w in line.words)
+        inside = all(w.x0 >= desc_x0 and w.x1 <= text_right for w in line.words)
         if not footer and inside and text_words:
             if current is not None and near:
-                _add(current, cells, line)
-                prev_y = line.cy
+                _add(current, cells)
+                prev_y = cy
                 continue
             if (
                 current is None
                 and not rows
-                and not out.info[start:]
-                and line.cy - (_header_bottom(headers) or line.cy) <= 3 * line_h
+                and len(info) == info_before
+                and cy - (_header_bottom(headers) or cy) <= 3 * line_h
             ):
                 lead.append(" ".join(w.text for w in line.words))
-                prev_y = line.cy
+                prev_y = cy
                 continue
-        out.info.append(_info(line))
+        info.append(_info(line))
         if current is not None and not near:
             current = None
-    out.lead = " ".join(lead)
+    out["lead"] = " ".join(lead)
     for build in rows:
         _finish(build)
-        out.rows.append(build.row)
-    out.layout_score = float(len([r for r in out.rows if r.kind == "txn"])) + (
-        5.0 if out.header else 0.0
-    )
-    return out
+        out["rows"].append(build.row)
+    txns = sum(1 for r in out["rows"] if r.get("kind", "txn") == "txn")
+    out["layout_score"] = float(txns) + (5.0 if out["header"] else 0.0)
+    return PageOut.model_validate(out)
 
 
 def _header_bottom(headers: list[tuple[int, int, _Header]]) -> float | None:
     return headers[0][2].y1 if headers else None
 
 
-def _row_has_text(cells: dict[str, list[Word]]) -> bool:
-    return bool(cells.get("description"))
-
-
-def _new_row(cells: dict[str, list[Word]], line: Line) -> _RowBuild:
-    build = _RowBuild(row=RowOut(y=line.cy), last_y=line.cy)
-    _add(build, cells, line)
+def _new_row(cells: dict[str, list[Word]], cy: float) -> _RowBuild:
+    build = _RowBuild(row={"y": cy, "confidence": {}})
+    _add(build, cells)
     return build
 
 
-def _add(build: _RowBuild, cells: dict[str, list[Word]], line: Line) -> None:
+_SINGLE = frozenset(AMOUNT_ROLES | {"date", "value_date", "type"})
+
+
+def _add(build: _RowBuild, cells: dict[str, list[Word]]) -> None:
     row = build.row
+    confidence = row["confidence"]
     for role, words in cells.items():
-        text = " ".join(w.text for w in words)
+        text = words[0].text if len(words) == 1 else " ".join(w.text for w in words)
         conf = min(w.confidence for w in words)
-        if role in AMOUNT_ROLES or role in ("date", "value_date", "type"):
-            if getattr(row, role) is None:
-                setattr(row, role, text)
-                row.confidence[role] = conf
+        if role in _SINGLE:
+            if row.get(role) is None:
+                row[role] = text
+                if conf < 1.0:
+                    confidence[role] = conf
                 if role in AMOUNT_ROLES:
                     build.has_amount = True
             elif role in ("date", "value_date"):
                 build.texts.setdefault("description", []).append(text)
         else:
             build.texts.setdefault(role, []).append(text)
-            row.confidence[role] = min(row.confidence.get(role, 1.0), conf)
-    build.last_y = line.cy
+            if conf < 1.0:
+                confidence[role] = min(confidence.get(role, 1.0), conf)
 
 
 def _finish(build: _RowBuild) -> None:
     row = build.row
-    row.description = " ".join(" ".join(build.texts.get("description", [])).split())
-    ref = " ".join(build.texts.get("reference", [])).strip()
-    row.reference = ref or None
-    kind = classify_row_kind(row.description)
+    row["description"] = " ".join(" ".join(build.texts.get("description", ())).split())
+    ref = " ".join(build.texts.get("reference", ())).strip()
+    row["reference"] = ref or None
+    kind = classify_row_kind(row["description"])
     if kind != "txn":
-        row.kind = kind  # type: ignore[assignment]
+        row["kind"] = kind
 
 
-def _info(line: Line) -> InfoLine:
-    return InfoLine(
+def _info(line: Line) -> dict[str, Any]:
+    return dict(
         words=[
             (w.text, round(w.x0, 2), round(w.y0, 2), round(w.x1, 2), round(w.y1, 2))
             for w in line.words

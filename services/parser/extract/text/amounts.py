@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Literal
 
-from services.parser.extract.text.currency import strip_currency
+from services.parser.extract.text.currency import CODES, strip_currency
 
 DecimalMark = Literal[".", ","]
 SignMarker = Literal["dr", "cr", "minus", "plus", "parens"]
@@ -210,7 +210,23 @@ def parse_amount(text: str, *, decimal_mark: DecimalMark | None = None) -> Amoun
     """
     if not text or len(text) > 40 or not _HAS_DIGIT.search(text):
         return None
+    if _SIMPLE_DOT.match(text) and decimal_mark != ",":
+        return Amount(Decimal(text.replace(",", "")), text, decimal_mark=".")
+    if _LETTERS.search(text) and _foreign_letters(text):
+        return None
     return _parse_amount(text, decimal_mark)
+
+
+_SIMPLE_DOT = re.compile(r"^\d{1,3}(?:,\d{3})*\.\d{2}$|^\d+\.\d{2}$")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_OK_LETTERS = frozenset(
+    ["dr", "cr", "db", "d", "c", "debit", "credit", "rs", "us", "s", "a", "au", "ca", "nz", "hk", "r", "rm", "zł", "kč"]
+) | frozenset(code.lower() for code in CODES)
+
+
+def _foreign_letters(text: str) -> bool:
+    """Letters that no amount carries (anything but Dr/Cr and currency markers)."""
+    return any(m.group(0).lower() not in _OK_LETTERS for m in _LETTERS.finditer(text))
 
 
 @lru_cache(maxsize=32768)

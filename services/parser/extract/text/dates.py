@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Literal
 
 DateOrder = Literal["DMY", "MDY"]
@@ -41,6 +41,7 @@ for _i, _names in enumerate(
         MONTHS[_name] = _i
 
 _HAS_DIGIT = re.compile(r"\d")
+_LETTERS = re.compile(r"[A-Za-z]+")
 _SEP = r"[/\-.\s]"
 _NUM3 = re.compile(rf"^(\d{{1,2}}){_SEP}(\d{{1,2}}){_SEP}(\d{{4}}|\d{{2}})$")
 _ISO = re.compile(rf"^(\d{{4}}){_SEP}(\d{{1,2}}){_SEP}(\d{{1,2}})$")
@@ -86,6 +87,10 @@ def parse_date(text: str, *, order: DateOrder = "DMY", year: int | None = None) 
     """
     if not text or len(text) > 40 or not _HAS_DIGIT.search(text):
         return None
+    for m in _LETTERS.finditer(text):
+        word = m.group(0).lower()
+        if word not in MONTHS and word not in ("st", "nd", "rd", "th"):
+            return None
     return _parse_date(text, order, year)
 
 

@@ -56,20 +56,45 @@ class Line:
         return min((w.confidence for w in self.words), default=1.0)
 
 
-def group_lines(words: Iterable[Word], *, tolerance: float = 0.5) -> list[Line]:
+def group_lines(
+    words: Iterable[Word], *, tolerance: float = 0.5, trust_groups: bool = False
+) -> list[Line]:
     """Group words into lines, top to bottom; words in a line sorted left to right.
 
     Args:
         words: the page's words.
         tolerance: how far (in line heights) a word's centre may sit from the line's centre.
+        trust_groups: words sharing ``Word.group`` are known to sit on one line (a PDF text
+            layer's own lines): they are placed together, which is faster.
     """
-    items = [w for w in words if w.text.strip()]
+    items = [w for w in words if w.text and not w.text.isspace()]
     if not items:
         return []
+    chunks: dict[int, list[Word]] = {}
+    if trust_groups:
+        for w in items:
+            chunks.setdefault(w.group, []).append(w)
+        items = [
+            Word(
+                "",
+                min(w.x0 for w in chunk),
+                min(w.y0 for w in chunk),
+                max(w.x1 for w in chunk),
+                max(w.y1 for w in chunk),
+                1.0,
+                key,
+            )
+            for key, chunk in chunks.items()
+        ]
     lines = _group(items, tolerance, 0.0)
     slope = _residual_slope(lines)
     if abs(slope) > 0.002:
         lines = _group(items, tolerance, slope)
+    if trust_groups:
+        for line in lines:
+            line.words = sorted(
+                (w for pseudo in line.words for w in chunks[pseudo.group]), key=lambda w: w.x0
+            )
     return [join_split_numbers(line) for line in lines]
 
 
@@ -141,7 +166,7 @@ _GROUP = re.compile(r"^\d{3}(?:[ .,']\d{3})*(?:[.,]\d{1,3})?(?:[)\-−]|\s?(?:Dr
 def join_split_numbers(line: Line) -> Line:
     """Join ``1`` + ``234,56`` into ``1 234,56`` when the gap is a word space, not a column."""
     words = line.words
-    if len(words) < 2:
+    if len(words) < 2 or not any(len(w.text) <= 6 and w.text[-1:].isdigit() for w in words):
         return line
     out: list[Word] = [words[0]]
     for w in words[1:]:
