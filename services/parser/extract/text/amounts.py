@@ -220,7 +220,8 @@ def parse_amount(text: str, *, decimal_mark: DecimalMark | None = None) -> Amoun
 _SIMPLE_DOT = re.compile(r"^\d{1,3}(?:,\d{3})*\.\d{2}$|^\d+\.\d{2}$")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _OK_LETTERS = frozenset(
-    ["dr", "cr", "db", "d", "c", "debit", "credit", "rs", "us", "s", "a", "au", "ca", "nz", "hk", "r", "rm", "zł", "kč"]
+    {"dr", "cr", "db", "d", "c", "debit", "credit", "rs", "rm", "zł", "kč"}
+    | {"us", "s", "a", "au", "ca", "nz", "hk", "r"}
 ) | frozenset(code.lower() for code in CODES)
 
 
