@@ -203,11 +203,21 @@ def _apply(fields: AccountFields, name: str, value: Words, prev: str) -> None:
                 setattr(fields, attr, amounts[0])
 
 
+_SEGMENT = re.compile(r"\s+(?:-|–|—|\|)\s+|\s+(?=(?:statement|account)\b)", re.IGNORECASE)
+
+
 def _bank_name(lines: Sequence[InfoLine]) -> str | None:
     best: tuple[float, str] | None = None
     for order, line in enumerate(lines[:25]):
-        text = line.text.strip()
-        if not _BANK_WORDS.search(text) or _NOT_BANK.search(text) or len(text) > 60:
+        whole = line.text.strip()
+        if not _BANK_WORDS.search(whole):
+            continue
+        segments = [seg.strip() for seg in _SEGMENT.split(whole) if seg.strip()]
+        text = next(
+            (seg for seg in segments if _BANK_WORDS.search(seg) and not _NOT_BANK.search(seg)),
+            "",
+        )
+        if not text or len(text) > 60:
             continue
         if any(ch.isdigit() for ch in text):
             continue
