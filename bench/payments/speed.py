@@ -15,6 +15,7 @@ already running server instead (e.g. ``make up``'s http://127.0.0.1:8010; then o
     python -m bench.payments.speed                  # 20 latency samples, workers 1 and 2
     python -m bench.payments.speed --quick
     python -m bench.payments.speed --url http://127.0.0.1:8010
+    OCR_THREADS=2 python -m bench.payments.speed --max-width 0   # the workers inherit both
 
 The machine is shared: timings are noisy; compare runs taken at the same time.
 """
@@ -71,7 +72,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def stack(workers: int, *, namespace: str, var: Path) -> Iterator[str]:
+def stack(workers: int, *, namespace: str, var: Path, max_width: int) -> Iterator[str]:
     """``workers`` payments processes behind one anonymous gateway; yields its base URL."""
     from services.common.migrate import upgrade
 
@@ -87,6 +88,7 @@ def stack(workers: int, *, namespace: str, var: Path) -> Iterator[str]:
         "PAYMENTS_DAILY_LIMIT": "1000000",
         "PAYMENTS_DAILY_LIMIT_PER_KEY": "0",
         "PAYMENTS_ALLOW_ANONYMOUS": "true",
+        "PAYMENTS_OCR_MAX_WIDTH": str(max_width),
         "GATEWAY_PORT": str(port),
         "GATEWAY_API_LOGS": "false",
         "LOG_LEVEL": "WARNING",
@@ -169,15 +171,18 @@ def throughput(url: str, images: list[bytes], *, concurrency: int) -> float:
     return len(images) / (time.perf_counter() - start)
 
 
-def bare_ocr(images: list[bytes], *, max_width: int) -> tuple[list[float], list[float]]:
-    """OCR alone on the same images: at full size, and downscaled as the service does."""
+def bare_ocr(
+    images: list[bytes], *, max_width: int
+) -> tuple[list[float], list[float], list[float]]:
+    """OCR alone on the same images: at full size, and downscaled as the service does (wall
+    time, and the CPU time of the latter: what one request costs on an idle core)."""
     from services.common.ocr import ocr_engine
     from services.payments.image import check_image
     from services.payments.providers.local import prepare
 
     engine = ocr_engine()
     engine.read(np.full((200, 200, 3), 255, dtype=np.uint8))
-    full, scaled = [], []
+    full, scaled, cpu = [], [], []
     for image in images:
         checked = check_image(image)
         array = np.asarray(checked.image)
@@ -185,10 +190,11 @@ def bare_ocr(images: list[bytes], *, max_width: int) -> tuple[list[float], list[
         engine.read(array)
         full.append(time.perf_counter() - start)
         small = prepare(checked.image, max_width=max_width)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         engine.read(small)
         scaled.append(time.perf_counter() - start)
-    return full, scaled
+        cpu.append(time.process_time() - start_cpu)
+    return full, scaled, cpu
 
 
 def _row(name: str, values: list[float]) -> str:
@@ -231,7 +237,9 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for w_index, workers in enumerate(int(w) for w in args.workers.split(",")):
                 namespace = f"benchpay{secrets.token_hex(3)}"
-                with stack(workers, namespace=namespace, var=Path(tmp)) as url:
+                with stack(
+                    workers, namespace=namespace, var=Path(tmp), max_width=args.max_width
+                ) as url:
                     if w_index == 0:
                         times, answers = latency(url, lat_images)
                         results.append(
@@ -252,9 +260,10 @@ def main(argv: list[str] | None = None) -> None:
                         f"throughput, {workers} worker(s), {args.concurrency} in flight: "
                         f"{rps:.2f} req/s ({len(batch)} requests)"
                     )
-    full, scaled = bare_ocr(lat_images, max_width=args.max_width)
+    full, scaled, cpu = bare_ocr(lat_images, max_width=args.max_width)
     results.append(_row("bare OCR, full 1080x2400", full))
     results.append(_row(f"bare OCR, downscaled to {args.max_width} px wide (as served)", scaled))
+    results.append(_row("  the same, CPU time (process_time)", cpu))
     print("\n".join(results))
 
 
