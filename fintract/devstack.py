@@ -88,6 +88,16 @@ class Stack:
                 if proc.poll() is None:
                     proc.kill()
 
+    def log_tails(self, lines: int = 15) -> str:
+        """The last lines of each dead process's log, to say why it died."""
+        out = []
+        for name, proc in [*self.procs, *self.infra]:
+            log = self.var / "logs" / f"{name}.log"
+            if proc.poll() is not None and log.exists():
+                tail = log.read_text(errors="replace").splitlines()[-lines:]
+                out.append(f"--- {name}.log ---\n" + "\n".join(tail))
+        return "\n".join(out)
+
     def dead(self) -> Iterator[str]:
         for name, proc in [*self.procs, *self.infra]:
             if proc.poll() is not None:
@@ -163,7 +173,7 @@ def _wait(check: Callable[[], bool], what: str, stack: Stack, timeout: float = 6
         if dead:
             raise SystemExit(
                 f"{what}: a process died during start-up: {', '.join(dead)} "
-                f"(see {stack.var / 'logs'})"
+                f"(see {stack.var / 'logs'})\n{stack.log_tails()}"
             )
         time.sleep(0.2)
     raise SystemExit(f"{what} did not become ready in {timeout:.0f}s (see {stack.var / 'logs'})")

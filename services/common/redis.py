@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+
+# Connections one process opens at most; a burst beyond it waits for a free connection
+# (up to POOL_WAIT_S) instead of failing with "Too many connections".
+MAX_CONNECTIONS = 64
+POOL_WAIT_S = 10.0
 
 
-def redis_client(url: str) -> Redis:
+def redis_client(url: str, *, max_connections: int = MAX_CONNECTIONS) -> Redis:
     """An asyncio Redis client that returns bytes (callers decode what they need)."""
-    return Redis.from_url(url, decode_responses=False, health_check_interval=30)
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=POOL_WAIT_S,
+        decode_responses=False,
+        health_check_interval=30,
+    )
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
 class Keys:

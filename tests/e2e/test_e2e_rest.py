@@ -99,6 +99,7 @@ def submit(client: httpx.Client, kind: str, doc: dict[str, Any], **extra: Any) -
         ),
         ("invoices", invoice_pdf("INV-E2E-1"), "invoice", "invoice.example.json"),
     ],
+    ids=["statement", "invoice"],
 )
 def test_upload_submit_and_read_the_result(
     alice: httpx.Client, kind: str, document: bytes, doc_type: str, example: str
