@@ -581,7 +581,14 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
             ("Date of issue:", _date(inv_date, date_style)),
             ("Payment due:", _date(due_date, date_style)),
         ]
-    if variant == 2:
+    if index % 4 == 3:
+        # values under their labels, in one row of three boxes
+        hy = 100.0
+        for k, (lab, val) in enumerate(labels):
+            w.text(300 + 90 * k, hy, lab, 8, bold=True)
+            w.text(300 + 90 * k, hy + 12, val, 9)
+        y = max(y, hy + 12) + 20
+    elif variant == 2:
         hy = y + 10
         for lab, val in labels:
             w.text(40, hy, lab, 9, bold=True)
@@ -755,7 +762,10 @@ def _cell(kind: str, n: int, it: dict[str, Any], style: str, rng: random.Random)
         return str(rng.choice([4802, 8472, 9403, 8471, 998314, 998313, 3926]))
     if kind == "qty":
         q = it["quantity"]
-        return f"{q:g}".replace(".", ",") if style == "eu" else f"{q:g}"
+        text = f"{q:g}".replace(".", ",") if style == "eu" else f"{q:g}"
+        if n % 3 == 0 and style in ("eu", "plain"):
+            text += " " + rng.choice(["pcs", "Stk", "pce", "h"])  # a unit after the quantity
+        return text
     if kind == "unit_price":
         return _money(it["unit_price"], style)
     if kind == "tax_rate":

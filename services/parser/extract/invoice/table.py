@@ -325,7 +325,10 @@ def _read_rows(
             # text that starts in the description column is description (long notes run on
             # under the numeric columns); numbers must sit inside it
             in_desc = desc_x0 <= tok.x0 < first_num_x - 5 and (
-                tok.kind == "text" or tok.cx < first_num_x - 5
+                tok.kind == "text"
+                or (
+                    tok.cx < first_num_x - 5 and not any(abs(tok.x1 - c.x1) < 6 for c in money_cols)
+                )
             )
             if in_desc:
                 desc.append(tok.text)

@@ -68,6 +68,12 @@ _MONTH_RE = re.compile(
 )
 _CUR_WORD = re.compile(r"^(?:[€$£₹¥]|rs\.?|inr|eur|usd|gbp|chf|pln|zł|us\$)$", re.IGNORECASE)
 _NUMERIC = re.compile(r"^[-−(+]?[€$£₹¥]?\d[\d.,'’]*\)?[€$£₹¥]?-?$")
+_UNIT = re.compile(
+    r"^(?:pcs?|pce|stk|st|stck|h|hrs?|hours?|kg|g|m|m²|m2|m³|l|ltr|liters?|liter\(s\)|units?"
+    r"|unit\(s\)|nos|ea|each|x|days?|tage?|jours?|uur|szt|db)\.?$",
+    re.IGNORECASE,
+)
+_QTY_UNIT = re.compile(r"^(\d{1,6}(?:[.,]\d{1,3})?) (\S+)$")
 _PERCENT = re.compile(r"^[-+]?(\d{1,3}(?:[.,]\d{1,3})?)\s*%$")
 
 
@@ -149,8 +155,17 @@ def _merge_words(words: list[Word], height: float) -> list[tuple[str, float, flo
             ):
                 text, x1 = text + " " + words[j].text, words[j].x1
                 j += 1
-            # trailing "%" or currency
+            # a unit after a quantity: "20 Stk", "7.5 pcs", "25 Liter(s)"
             if (
+                j < len(words)
+                and _UNIT.match(words[j].text)
+                and words[j].x0 - x1 < 0.8 * height
+                and re.fullmatch(r"\d{1,6}(?:[.,]\d{1,3})?", text)
+            ):
+                text, x1 = text + " " + words[j].text, words[j].x1
+                j += 1
+            # trailing "%" or currency
+            elif (
                 j < len(words)
                 and (words[j].text == "%" or _CUR_WORD.match(words[j].text))
                 and words[j].x0 - x1 < 1.2 * height
@@ -183,7 +198,11 @@ def _tokens(line: Line, mark: DecimalMark) -> list[Token]:
                 value = float(pm.group(1).replace(",", "."))
                 result.append(Token(text, x0, x1, "percent", value))
                 continue
-            read = read_number(text, mark) if any(c.isdigit() for c in text) else None
+            qu = _QTY_UNIT.match(text)
+            if qu and _UNIT.match(qu.group(2)):
+                read = read_number(qu.group(1), mark)
+            else:
+                read = read_number(text, mark) if any(c.isdigit() for c in text) else None
             if read is not None:
                 value, decimals, currency = read
                 kind = "amount" if decimals or currency else "number"
