@@ -161,11 +161,7 @@ def _merge_words(words: list[Word], height: float) -> list[tuple[str, float, flo
                 and _UNIT.match(words[j].text)
                 and words[j].x0 - x1 < 0.8 * height
                 and re.fullmatch(r"\d{1,6}(?:[.,]\d{1,3})?", text)
-            ):
-                text, x1 = text + " " + words[j].text, words[j].x1
-                j += 1
-            # trailing "%" or currency
-            elif (
+            ) or (
                 j < len(words)
                 and (words[j].text == "%" or _CUR_WORD.match(words[j].text))
                 and words[j].x0 - x1 < 1.2 * height
