@@ -37,6 +37,11 @@ _BY_FIRST: dict[str, list[tuple[tuple[str, ...], Role]]] = {}
 for _phrase, _role in _PHRASES:
     _BY_FIRST.setdefault(_phrase[0], []).append((_phrase, _role))
 _DIGIT = re.compile(r"\d")
+# the same phrases with spaces and slashes squeezed out: OCR often drops a space
+# ("RefNo./Cheque No." → "refno/cheque no")
+_SQUASHED: dict[str, tuple[Role, int]] = {}
+for _phrase, _role in _PHRASES:
+    _SQUASHED.setdefault("".join(_phrase).replace("/", ""), (_role, len(_phrase)))
 _DRCR_WORD = re.compile(r"^\(?(dr|cr|db|d|c)\)?\.?$", re.IGNORECASE)
 _CURRENCY_WORD = re.compile(r"^(?:[₹$€£¥]|Rs\.?|INR|USD|EUR|GBP|SGD|[A-Z]{1,2}\$)$")
 _FOOTER = re.compile(
@@ -239,6 +244,13 @@ def _match_header(words: Sequence[Word]) -> _Header | None:
                 i += n
                 break
         else:
+            squashed = _squashed_match(tokens, i, words)
+            if squashed is not None:
+                role, n, x0, x1 = squashed
+                found.append((role, x0, x1))
+                matched += n
+                i += n
+                continue
             if tokens[i][0] in _UNIT_TOKENS:
                 unit += 1
             i += 1
@@ -267,6 +279,22 @@ def _match_header(words: Sequence[Word]) -> _Header | None:
                 c.role = "date"
                 break
     return _Header(columns=columns, score=len(roles) + coverage, y1=max(w.y1 for w in words))
+
+
+def _squashed_match(
+    tokens: list[tuple[str, int]], i: int, words: Sequence[Word]
+) -> tuple[Role, int, float, float] | None:
+    """A header phrase read with its spaces lost or split differently (longest first)."""
+    for n in range(min(4, len(tokens) - i), 0, -1):
+        key = "".join(t for t, _ in tokens[i : i + n]).replace("/", "")
+        hit = _SQUASHED.get(key)
+        if hit is not None and len(key) >= 2:
+            idx = sorted({k for _, k in tokens[i : i + n]})
+            span = [words[k] for k in idx]
+            if any(b.x0 - a.x1 > 1.5 * max(a.height, 1.0) for a, b in itertools.pairwise(span)):
+                continue
+            return hit[0], n, min(w.x0 for w in span), max(w.x1 for w in span)
+    return None
 
 
 def _stack(top: Line, below: Line) -> list[Word]:
