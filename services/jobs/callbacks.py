@@ -37,6 +37,7 @@ from services.common.nats_bus import ensure_consumer, ensure_stream, stream_name
 URL_HEADER = "Fintract-Callback-Url"
 KIND_HEADER = "Fintract-Callback-Kind"
 CONSUMER = "callbacks"
+FETCH_WAIT_S = 1.0
 
 _log = get_logger("fintract.jobs.callbacks")
 
@@ -198,28 +199,29 @@ class CallbackQueue:
             await self._http.aclose()
 
     async def _loop(self) -> None:
+        # Long polls of at most FETCH_WAIT_S, never cancelled: a cancelled pull request can
+        # still be answered, leaving a callback nobody holds until ack_wait.
         sub = await self.js.pull_subscribe_bind(CONSUMER, self.stream)
-        stop = asyncio.create_task(self._stopping.wait())
         try:
             while not self._stopping.is_set():
-                fetch = asyncio.create_task(sub.fetch(1, timeout=5))
-                await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
-                if not fetch.done():
-                    fetch.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await fetch
-                    break
                 try:
-                    messages = fetch.result()
+                    messages = await sub.fetch(1, timeout=FETCH_WAIT_S)
                 except (FetchTimeoutError, TimeoutError):
                     continue
                 except Exception:  # noqa: BLE001 - a broken fetch must not end the loop
                     _log.exception("callback_fetch_failed")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), 1)
                     continue
                 for msg in messages:
-                    await self._deliver(msg)
+                    if self._stopping.is_set():
+                        await msg.nak()
+                        continue
+                    try:
+                        await self._deliver(msg)
+                    except Exception:  # noqa: BLE001 - redelivered after ack_wait
+                        _log.exception("callback_delivery_failed")
         finally:
-            stop.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 

@@ -49,6 +49,9 @@ PAGE_SECONDS = Histogram(
 )
 JOBS_ASSEMBLED = Counter("fintract_parser_jobs_assembled_total", "Jobs assembled and completed")
 
+# Longest wait of one pull request: bounds how long a stop waits for an idle fetch.
+FETCH_WAIT_S = 1.0
+
 DOCUMENTS_CONSUMER = "documents"
 PAGES_CONSUMER = "pages"
 
@@ -154,26 +157,26 @@ class Worker:
         _log.info("worker_stopped", pages_handled=self.pages_handled)
 
     async def _pull(self, durable: str, handle: Callable[[Msg], Awaitable[None]]) -> None:
+        """Fetch one message at a time until stopped. A fetch is a long poll of at most
+        FETCH_WAIT_S and is never cancelled (a cancelled pull request can still be answered,
+        leaving a message nobody holds until ack_wait); a message that arrives after the stop
+        was requested is handed back at once with a NAK for another worker."""
         sub = await self.js.pull_subscribe_bind(durable, self.parse.stream)
-        stop = asyncio.create_task(self._stopping.wait())
         try:
             while not self._stopping.is_set():
-                fetch = asyncio.create_task(sub.fetch(1, timeout=5))
-                await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
-                if not fetch.done():
-                    fetch.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await fetch
-                    break
                 try:
-                    messages = fetch.result()
+                    messages = await sub.fetch(1, timeout=FETCH_WAIT_S)
                 except TimeoutError:
                     continue
                 except Exception:  # noqa: BLE001 - a broken fetch must not end the loop
                     _log.exception("fetch_failed", consumer=durable)
-                    await asyncio.wait({stop}, timeout=1)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), 1)
                     continue
                 for msg in messages:
+                    if self._stopping.is_set():
+                        await msg.nak()
+                        continue
                     try:
                         await handle(msg)
                     except Exception:  # noqa: BLE001 - never lose the loop to one message
@@ -181,7 +184,6 @@ class Worker:
                         with contextlib.suppress(Exception):
                             await msg.nak(delay=self.settings.backoff_for(1))
         finally:
-            stop.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
