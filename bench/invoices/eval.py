@@ -155,6 +155,7 @@ class Score:
     checks_pass_right: int = 0
     review: int = 0
     ms: list[float] = field(default_factory=list)
+    calibration: list[tuple[float, bool]] = field(default_factory=list)
 
     def add_lines(self, truth: list[GtLine], got: list[dict[str, Any]]) -> int:
         tp = line_matches(truth, got)
@@ -195,6 +196,13 @@ def report(title: str, score: Score, fields: Iterable[str]) -> None:
             f"   checks pass on {score.checks_pass} docs, fully right among them: "
             f"{score.checks_pass_right}; requires_review on {score.review}"
         )
+    if score.calibration:
+        parts = []
+        for lo, hi in ((0.0, 0.5), (0.5, 0.8), (0.8, 0.9), (0.9, 1.01)):
+            got = [ok for c, ok in score.calibration if lo <= c < hi]
+            if got:
+                parts.append(f"[{lo:.1f},{min(hi, 1.0):.1f}) {sum(got)}/{len(got)} right")
+        print(f"   confidence vs all scored fields right: {'; '.join(parts)}")
     if score.ms:
         ms = sorted(score.ms)
         print(f"   median {ms[len(ms) // 2]:.0f} ms/document")
@@ -259,6 +267,7 @@ def _eval_generated(count: int, verbose: bool, layouts: list[str] | None) -> dic
         checks = got["checks"]
         passed = checks["line_items_sum_to_subtotal"] and checks["subtotal_plus_tax_equals_total"]
         sc = scores[doc.split]
+        sc.calibration.append((got["confidence"], bool(right)))
         if passed:
             sc.checks_pass += 1
             sc.checks_pass_right += int(right)
@@ -318,14 +327,17 @@ def eval_invoice2data(folder: Path, verbose: bool, *, png: bool = False) -> Scor
         )
         score.ms.append((time.perf_counter() - started) * 1000)
         score.docs += 1
+        all_ok = True
         for key, ours in _I2D_MAP.items():
             if key not in truth:
                 continue
             ok = same(ours, truth[key], _get(got, ours))
+            all_ok &= ok
             score.fields[ours].append(ok)
             if verbose and not ok:
                 print(f"   {doc.name} {ours}: want {truth[key]!r} got {_get(got, ours)!r}")
         gt_lines = _i2d_lines(truth.get("lines", []))
+        score.calibration.append((got["confidence"], all_ok))
         if gt_lines:
             tp = score.add_lines(gt_lines, got["line_items"])
             if verbose and tp < len(gt_lines):
@@ -386,13 +398,17 @@ def eval_zugferd(folder: Path, verbose: bool, limit: int | None) -> Score | None
             got = _magnitudes(got)
         score.ms.append((time.perf_counter() - started) * 1000)
         score.docs += 1
+        all_ok = True
         for key, ours in _ZF_MAP.items():
             if truth.get(key) is None:
                 continue
             ok = same(ours, truth[key], _get(got, ours))
+            if not ours.endswith(".name"):  # names are not comparable (see PROVENANCE)
+                all_ok &= ok
             score.fields[ours].append(ok)
             if verbose and not ok:
                 print(f"   {pdf.name} {ours}: want {truth[key]!r} got {_get(got, ours)!r}")
+        score.calibration.append((got["confidence"], all_ok))
         gt_lines = [
             GtLine(
                 li.get("name"),

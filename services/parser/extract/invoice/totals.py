@@ -43,6 +43,7 @@ class Cand:
     value: float
     weight: float
     line: int
+    lines_total: bool = False  # "Positionssumme", "Line total": the items' sum as printed
 
 
 @dataclass(slots=True)
@@ -219,8 +220,8 @@ def read_candidates(lines: list[Line], mark: DecimalMark, skip: set[int]) -> Can
                     break
             value = float(money[-1].value or 0.0)
             if kind == "subtotal":
-                weight = 0.7 if _GROSS_SUB.match(text) else 1.0
-                c.subtotal.append(Cand(value, weight, li))
+                lines_total = _GROSS_SUB.match(text) is not None
+                c.subtotal.append(Cand(value, 0.7 if lines_total else 1.0, li, lines_total))
             elif kind == "tax_total":
                 c.tax_total.append(Cand(value, 1.0, li))
             elif kind == "amount_due":
@@ -301,7 +302,9 @@ def decide(c: Candidates, line_sum: float | None, n_items: int) -> Totals:
         line_check = None
         if s is not None and line_sum is not None and n_items and si < labelled_sub:
             # only a printed subtotal can confirm the lines (the lines' own sum is no check)
-            line_check = close(line_sum, s, tol_lines)
+            line_check = close(line_sum, s, tol_lines) or any(
+                close(line_sum, x.value, tol_lines) for x in c.subtotal if x.lines_total
+            )  # allowances/charges may sit between the printed line total and the subtotal
             score += 2.0 if line_check else -0.5
         if ti < labelled_tax and t is not None and tax_sum is not None and close(t, tax_sum):
             score += 0.5  # a printed tax total that the tax lines add up to
