@@ -182,3 +182,31 @@ def test_no_rows_means_review() -> None:
     result, _ = assemble_pages([PageOut(index=0)])
     assert result.transactions == []
     assert result.requires_review and result.review_reasons == ["no_transactions_found"]
+
+
+def test_unsure_opening_balance_is_read_the_way_the_rows_prove() -> None:
+    info = _info("Opening Balance : 1,400.00", "Closing Balance : 1,050.00")
+    info[0].conf = [0.99, 0.99, 0.99, 0.71]  # "1,400.00" read with low confidence
+    info[1].conf = [0.99, 0.99, 0.99, 0.99]
+    page = PageOut(
+        index=0,
+        header=True,
+        source="ocr",
+        ocr_confidence=0.96,
+        columns=_cols("date", "description", "amount", "balance"),
+        info=info,
+        rows=[
+            RowOut(date="01/02/2025", description="A", amount="-100.00", balance="1,000.00"),
+            RowOut(date="02/02/2025", description="B", amount="50.00", balance="1,050.00"),
+        ],
+    )
+    result, notes = assemble_pages([page])
+    assert notes.repaired_fields == ["opening_balance"]
+    assert result.account.opening_balance == 1100.0
+    assert result.checks.balance_continuity and result.checks.opening_plus_net_equals_closing
+    # read from a text layer, the same value is reported as printed and fails its check
+    info[0].conf, info[1].conf = [], []
+    page.source = "text_layer"
+    result, notes = assemble_pages([page])
+    assert result.account.opening_balance == 1400.0
+    assert result.checks.balance_continuity is False and result.requires_review

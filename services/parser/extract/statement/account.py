@@ -17,7 +17,7 @@ from services.parser.extract.statement.synonyms import ACCOUNT_LABELS, normalise
 from services.parser.extract.text.amounts import DecimalMark, looks_like_amount, parse_amount
 from services.parser.extract.text.dates import DateOrder, parse_date
 
-__all__ = ["AccountFields", "find_dates", "read_account"]
+__all__ = ["AccountFields", "find_dates", "read_account", "word_confidence"]
 
 _IFSC = re.compile(r"\b[A-Z]{4}0[A-Z0-9]{6}\b")
 _SORT = re.compile(r"\b\d{2}-\d{2}-\d{2}\b")
@@ -226,6 +226,20 @@ def _bank_name(lines: Sequence[InfoLine]) -> str | None:
         if best is None or score > best[0]:
             best = (score, text)
     return best[1] if best else None
+
+
+def word_confidence(lines: Sequence[InfoLine], text: str | None) -> float:
+    """The OCR confidence of the word(s) printed as ``text`` (1.0 for a text layer)."""
+    if not text:
+        return 1.0
+    best = 1.0
+    for line in lines:
+        if not line.conf:
+            continue
+        for word, conf in zip(line.words, line.conf, strict=False):
+            if word[0] in text.split():
+                best = min(best, conf)
+    return best
 
 
 def find_dates(text: str, *, order: DateOrder, year: int | None = None) -> list[dt.date]:

@@ -24,7 +24,12 @@ from services.parser.extract.results import (
     StatementSummary,
     Transaction,
 )
-from services.parser.extract.statement.account import AccountFields, find_dates, read_account
+from services.parser.extract.statement.account import (
+    AccountFields,
+    find_dates,
+    read_account,
+    word_confidence,
+)
 from services.parser.extract.statement.model import PageOut, RowOut
 from services.parser.extract.text.amounts import (
     Amount,
@@ -55,6 +60,7 @@ class AssemblyNotes:
     swapped_columns: bool = False
     convention: str = ""
     repaired: list[int] = field(default_factory=list)
+    repaired_fields: list[str] = field(default_factory=list)
     failed_rows: list[int] = field(default_factory=list)
     source: str = "text_layer"
 
@@ -286,6 +292,33 @@ def _repair(rows: list[_Row], opening: Decimal | None, liability: bool) -> list[
     return repaired
 
 
+def _repair_opening(
+    rows: list[_Row], opening: Decimal, closing: Decimal | None, liability: bool
+) -> Decimal | None:
+    """An opening balance the OCR was unsure of, when the rows prove a one-digit misreading.
+
+    The first printed balance minus the amounts before it gives the opening the rows imply;
+    it replaces the read value only when the two differ in one digit and, where a closing
+    balance is printed, the implied opening also makes opening + net = closing hold.
+    """
+    sign = -1 if liability else 1
+    running = Decimal(0)
+    for row in rows:
+        running += sign * row.amount
+        if row.balance is not None:
+            implied = row.balance - running
+            break
+    else:
+        return None
+    if abs(implied - opening) <= CENT or not _one_edit(implied, opening):
+        return None
+    if closing is not None:
+        net = sum((r.amount for r in rows), Decimal(0))
+        if abs(implied + sign * net - closing) > CENT:
+            return None
+    return implied
+
+
 def _money(value: Decimal | None) -> float | None:
     return None if value is None else float(value.quantize(Decimal("0.01")))
 
@@ -388,6 +421,11 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
     _apply_reading(parsed, reading, mark)
     if opening is not None and reading.liability and opening < 0 and liability_doc:
         pass
+    if opening is not None and word_confidence(info, fields.opening) < 0.995:
+        fixed = _repair_opening(parsed, opening, closing, reading.liability)
+        if fixed is not None:
+            opening = fixed
+            notes.repaired_fields.append("opening_balance")
     notes.repaired = _repair(parsed, opening, reading.liability)
     checked, failed, _ = _continuity(parsed, opening, reading.liability)
     notes.failed_rows = failed
@@ -578,8 +616,8 @@ def _score(
             confidence -= 0.9 - mean
             reasons.append("low_ocr_confidence")
         confidence -= 0.01
-    if notes.repaired:
-        confidence -= min(0.08, 0.02 * len(notes.repaired))
+    if notes.repaired or notes.repaired_fields:
+        confidence -= min(0.08, 0.02 * (len(notes.repaired) + len(notes.repaired_fields)))
     if result.account.account_number is None:
         confidence -= 0.01
     result.confidence = round(max(0.0, min(1.0, confidence)), 3)

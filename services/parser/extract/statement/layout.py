@@ -762,9 +762,12 @@ def _finish(build: _RowBuild) -> None:
 
 
 def _info(line: Line) -> dict[str, Any]:
-    return dict(
-        words=[
-            (w.text, round(w.x0, 2), round(w.y0, 2), round(w.x1, 2), round(w.y1, 2))
-            for w in line.words
+    words = line.words
+    out: dict[str, Any] = {
+        "words": [
+            (w.text, round(w.x0, 2), round(w.y0, 2), round(w.x1, 2), round(w.y1, 2)) for w in words
         ]
-    )
+    }
+    if any(w.confidence < 1.0 for w in words):
+        out["conf"] = [round(w.confidence, 4) for w in words]
+    return out

@@ -40,6 +40,7 @@ class InfoLine(BaseModel):
     """A line outside the transaction table: words as ``[text, x0, y0, x1, y1]``."""
 
     words: list[tuple[str, float, float, float, float]]
+    conf: list[float] = Field(default_factory=list)  # per word, for OCR'd lines only
 
     @property
     def text(self) -> str:
