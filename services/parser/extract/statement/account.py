@@ -187,6 +187,12 @@ def _apply(fields: AccountFields, name: str, value: Words, prev: str) -> None:
                 return
         if m := re.search(r"\b\d{9}\b", text):  # US routing number
             fields.branch_code = m.group(0)
+            return
+        # any other code as printed after its label (BSB 062-000, transit 00123-004, ...)
+        if m := re.match(r"[A-Z0-9][A-Z0-9\-/ ]{2,20}?(?=\s{2,}|$|\s+[A-Za-z]{3,})", text):
+            code = m.group(0).strip()
+            if any(ch.isdigit() for ch in code):
+                fields.branch_code = code
     elif name == "currency":
         if m := re.search(r"\b[A-Z]{3}\b", text):
             fields.currency = fields.currency or m.group(0)

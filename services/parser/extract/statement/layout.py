@@ -79,7 +79,7 @@ def prepare_lines(words: Sequence[Word], *, trust_groups: bool = False) -> list[
     return lines
 
 
-_LABEL_COLON = re.compile(r"^([A-Za-z][\w./#]*:)(\S+)$")
+_LABEL_COLON = re.compile(r"^([A-Za-z#][\w./#]*:)(\S+)$")
 
 
 def _split_colons(words: list[Word]) -> list[Word]:
