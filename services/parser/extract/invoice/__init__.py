@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from services.parser.extract.interface import Assembled, DocumentKind, ExtractOptions
 from services.parser.extract.invoice.einvoice import embedded_invoice_xml, parse_invoice_xml
 from services.parser.extract.invoice.header import read_header
-from services.parser.extract.invoice.layout import Line, PageModel, build_lines
+from services.parser.extract.invoice.layout import Line, PageModel, Word, build_lines
 from services.parser.extract.invoice.pages import read_page_words
 from services.parser.extract.invoice.table import read_tables
 from services.parser.extract.invoice.totals import decide, read_candidates
@@ -26,6 +26,7 @@ from services.parser.extract.text.dates import DateOrder, decide_date_order
 
 __all__ = ["InvoiceExtractor", "read_invoice"]
 
+_PAGE_WIDTH = 595.0
 _NUMERIC_DATE = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})$")
 
 
@@ -60,7 +61,15 @@ class InvoiceExtractor:
 def _document_lines(models: Sequence[PageModel]) -> list[Line]:
     lines: list[Line] = []
     for model in sorted(models, key=lambda m: m.page):
-        lines.extend(build_lines(model.words, model.page))
+        words = model.words
+        # layout distances are tuned in points of an A4/Letter-wide page: images come in
+        # pixels, so every page is brought to the same width first
+        scale = _PAGE_WIDTH / model.width if model.width > 0 else 1.0
+        if abs(scale - 1.0) > 0.05:
+            words = [
+                Word(w.text, w.x0 * scale, w.y0 * scale, w.x1 * scale, w.y1 * scale) for w in words
+            ]
+        lines.extend(build_lines(words, model.page))
     for i, line in enumerate(lines):
         line.index = i
     return lines
