@@ -258,16 +258,17 @@ def _date(d: dt.date, style: str) -> str:
 class Writer:
     """Places text on A4 pages, starting new pages as rows run out."""
 
-    def __init__(self) -> None:
+    def __init__(self, font: str = FONT, bold: str = BOLD) -> None:
+        self.font, self.bold = font, bold
         self.doc = pymupdf.open()
         self.page = self.doc.new_page(width=595, height=842)
         self.y = 50.0
 
     def text(self, x: float, y: float, s: str, size: float = 9, bold: bool = False) -> None:
-        self.page.insert_text((x, y), s, fontname=BOLD if bold else FONT, fontsize=size)
+        self.page.insert_text((x, y), s, fontname=self.bold if bold else self.font, fontsize=size)
 
     def right(self, x1: float, y: float, s: str, size: float = 9, bold: bool = False) -> None:
-        width = pymupdf.get_text_length(s, fontname=BOLD if bold else FONT, fontsize=size)
+        width = pymupdf.get_text_length(s, fontname=self.bold if bold else self.font, fontsize=size)
         self.text(x1 - width, y, s, size, bold)
 
     def new_page(self) -> None:
@@ -280,7 +281,7 @@ class Writer:
         cur = ""
         for w in words:
             cand = (cur + " " + w).strip()
-            if pymupdf.get_text_length(cand, fontname=FONT, fontsize=size) > width and cur:
+            if pymupdf.get_text_length(cand, fontname=self.font, fontsize=size) > width and cur:
                 out.append(cur)
                 cur = w
             else:
@@ -540,7 +541,8 @@ def make_invoice(index: int, layout: str, seed: int = 7) -> Doc:
         amount_due=total,
     )
     words = _WORDS[lang]
-    w = Writer()
+    # Helvetica, Times or Courier (base-14 fonts, so no € glyph: amounts use "EUR")
+    w = Writer(*rng.choice([("helv", "hebo"), ("tiro", "tibo"), ("cour", "cobo")]))
     m = lambda v: _money(v, money_style)  # noqa: E731
     variant = index % 3
 
