@@ -75,6 +75,7 @@ class _Row:
     credit: Decimal | None = None
     balance: Decimal | None = None
     ocr: bool = False
+    parsed: dict[str, Amount | None] = field(default_factory=dict)
 
     @property
     def amount(self) -> Decimal:
@@ -158,11 +159,24 @@ class _Reading:
     liability: bool = False  # balance grows with debits (cards, loans)
 
 
+def _parsed(row: _Row, mark: DecimalMark) -> dict[str, Amount | None]:
+    if not row.parsed:
+        raw = row.raw
+        row.parsed = {
+            "debit": _amount(raw.debit, mark),
+            "credit": _amount(raw.credit, mark),
+            "amount": _amount(raw.amount, mark),
+            "balance": _amount(raw.balance, mark),
+        }
+    return row.parsed
+
+
 def _apply_reading(rows: list[_Row], reading: _Reading, mark: DecimalMark) -> None:
     for row in rows:
         raw = row.raw
         row.debit = row.credit = None
-        d, c = _amount(raw.debit, mark), _amount(raw.credit, mark)
+        values = _parsed(row, mark)
+        d, c = values["debit"], values["credit"]
         if reading.swap:
             d, c = c, d
         if d is not None and d.value != 0:
@@ -173,7 +187,7 @@ def _apply_reading(rows: list[_Row], reading: _Reading, mark: DecimalMark) -> No
             row.debit, row.credit = None, abs(d.value)
         if c is not None and d is None and c.sign == "dr":
             row.debit, row.credit = abs(c.value), None
-        a = _amount(raw.amount, mark)
+        a = values["amount"]
         if a is not None and row.debit is None and row.credit is None:
             type_mark = (raw.type or "").strip().lower()[:1]
             sign = a.sign
@@ -194,7 +208,7 @@ def _apply_reading(rows: list[_Row], reading: _Reading, mark: DecimalMark) -> No
                 row.debit = abs(a.value)
             else:
                 row.credit = abs(a.value)
-        b = _amount(raw.balance, mark)
+        b = values["balance"]
         row.balance = b.value if b is not None else None
         if b is not None and reading.liability and b.sign == "cr":
             row.balance = b.value  # a card balance in credit stays as printed (negative owed)
@@ -349,7 +363,7 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
     ]
     amount_texts += [w[0] for ln in info for w in ln.words if any(c.isdigit() for c in w[0])]
     notes.decimal_mark = mark = decide_decimal_mark(amount_texts)
-    currency = decide_currency(info_texts + amount_texts)
+    currency = decide_currency(info_texts + amount_texts[:400])
     fields = read_account(info, first_page_lines=first_lines)
     if fields.currency:
         currency = fields.currency
@@ -519,11 +533,7 @@ def _choose_reading(
     """The reading of the columns under which the statement's arithmetic holds best."""
     certain = all(c.certain for p in pages for c in p.columns if c.role in ("debit", "credit"))
     has_split = any(r.raw.debit or r.raw.credit for r in rows)
-    markers = {
-        _amount(r.raw.amount, mark).sign  # type: ignore[union-attr]
-        for r in rows
-        if r.raw.amount and _amount(r.raw.amount, mark) is not None
-    }
+    markers = {a.sign for r in rows if (a := _parsed(r, mark)["amount"]) is not None}
     if liability_doc:
         default = _Reading(unsigned="debit", liability=True)
     elif markers & {"minus", "parens"}:

@@ -210,14 +210,17 @@ def parse_amount(text: str, *, decimal_mark: DecimalMark | None = None) -> Amoun
     """
     if not text or len(text) > 40 or not _HAS_DIGIT.search(text):
         return None
-    if _SIMPLE_DOT.match(text) and decimal_mark != ",":
+    if decimal_mark != "," and _SIMPLE_DOT.match(text):
         return Amount(Decimal(text.replace(",", "")), text, decimal_mark=".")
+    if decimal_mark != "." and _SIMPLE_COMMA.match(text):
+        return Amount(Decimal(text.replace(".", "").replace(",", ".")), text, decimal_mark=",")
     if _LETTERS.search(text) and _foreign_letters(text):
         return None
     return _parse_amount(text, decimal_mark)
 
 
-_SIMPLE_DOT = re.compile(r"^\d{1,3}(?:,\d{3})*\.\d{2}$|^\d+\.\d{2}$")
+_SIMPLE_DOT = re.compile(r"^\d{1,3}(?:(?:,\d{2})*,\d{3})?\.\d{2}$|^\d+\.\d{2}$")
+_SIMPLE_COMMA = re.compile(r"^\d{1,3}(?:\.\d{3})*,\d{2}$|^\d+,\d{2}$")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _OK_LETTERS = frozenset(
     {"dr", "cr", "db", "d", "c", "debit", "credit", "rs", "rm", "zł", "kč"}
