@@ -17,7 +17,7 @@ from services.parser.extract.invoice.einvoice import embedded_invoice_xml, parse
 from services.parser.extract.invoice.header import read_header
 from services.parser.extract.invoice.layout import Line, PageModel, Word, build_lines
 from services.parser.extract.invoice.pages import read_page_words
-from services.parser.extract.invoice.table import read_tables
+from services.parser.extract.invoice.table import read_tables, rows_without_header
 from services.parser.extract.invoice.totals import decide, read_candidates
 from services.parser.extract.results import InvoiceResult, LineItem, Party, Provenance, Tax
 from services.parser.extract.source import SourceDocument
@@ -98,6 +98,13 @@ def read_invoice(models: Sequence[PageModel]) -> InvoiceResult:
     cands = read_candidates(lines, mark, item_lines | header_lines)
     line_sum = round(sum(it.amount for it in items), 2) if items else None
     totals = decide(cands, line_sum, len(items))
+    if not items:
+        targets = [v for v in (totals.subtotal, totals.total) if v]
+        items = rows_without_header(lines, mark, targets, header_lines)
+        if items:
+            line_sum = round(sum(it.amount for it in items), 2)
+            cands = read_candidates(lines, mark, {li for it in items for li in it.lines})
+            totals = decide(cands, line_sum, len(items))
 
     result = InvoiceResult(
         invoice_number=header.invoice_number,

@@ -426,3 +426,66 @@ def read_tables(lines: list[Line], mark: DecimalMark) -> list[Table]:
             open_cols = None
         li += 1
     return tables
+
+
+def rows_without_header(
+    lines: list[Line], mark: DecimalMark, targets: list[float], skip: set[int]
+) -> list[Item]:
+    """Items of an invoice that prints no item table header ("AWS Data Transfer  $0.01").
+
+    Rows are a text label with one amount at the right; rows of one indentation level form
+    runs (broken by headings). A run is accepted only when its amounts add up to one of
+    ``targets`` (the printed subtotal or total): the arithmetic decides, not the look.
+    Of several runs that add up, the one with most rows wins.
+    """
+    if not targets or not lines:
+        return []
+    width = max(w.x1 for line in lines for w in line.words)
+    runs: dict[int, list[list[Item]]] = {}
+    for li, line in enumerate(lines):
+        if li in skip:
+            continue
+        toks = tokens(line, mark)
+        money = [t for t in toks if t.kind == "amount"]
+        texts = [t for t in toks if t.kind == "text"]
+        level = round(line.words[0].x0 / 4)
+        ok = (
+            len(money) == 1
+            and texts
+            and toks[0].kind == "text"
+            and money[0].x1 > 0.6 * width
+            and texts[0].x0 < 0.5 * width
+            and not _is_total_row(line, mark)
+            and not NOT_ITEM.match(norm(texts[0].text))
+            and not texts[0].text.rstrip().endswith(":")
+        )
+        if not ok:
+            # a line of another kind (a heading, a text line) ends the runs of its level
+            # and deeper levels
+            if not money:
+                for lv in runs:
+                    if lv >= level and runs[lv] and runs[lv][-1]:
+                        runs[lv].append([])
+            continue
+        item = Item(
+            description=" ".join(t.text for t in texts if t.x1 <= money[0].x0),
+            quantity=None,
+            unit_price=None,
+            amount=float(money[0].value or 0.0),
+            tax_rate=None,
+            lines=[li],
+            page=line.page,
+        )
+        runs.setdefault(level, [[]])
+        if not runs[level]:
+            runs[level].append([])
+        runs[level][-1].append(item)
+    best: list[Item] = []
+    for groups in runs.values():
+        for run in groups:
+            if len(run) < 2 or len(run) <= len(best):
+                continue
+            total = round(sum(it.amount for it in run), 2)
+            if any(abs(total - t) <= 0.011 for t in targets):
+                best = run
+    return best
