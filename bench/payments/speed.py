@@ -223,7 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     images = screenshots(n + tn * 4, seed=args.seed)
     lat_images, rest = images[:n], images[n:]
     print(
-        f"payments speed: 1080x2400 PNG screenshots, seed {args.seed}, load average "
+        f"payments speed: 1080x2400 PNG screenshots, seed {args.seed}, "
+        f"PAYMENTS_OCR_MAX_WIDTH={args.max_width}, "
+        f"OCR_THREADS={os.environ.get('OCR_THREADS', '1')}, load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine: noisy)\n"
     )
 
