@@ -7,17 +7,23 @@ is_payment_screenshot accuracy, DEV styles and HELD-OUT styles separately.
     python -m bench.payments.eval            # 6 screenshots per style x 3 copies + negatives
     python -m bench.payments.eval --quick    # 2 per style
     python -m bench.payments.eval --cache var/payments-ocr   # reuse OCR output between runs
+    python -m bench.payments.eval --degraded    # harsher copies of the originals
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import io
 import os
 import pickle
+import random
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from PIL import Image, ImageFilter
 
 from bench.payments.generate import DEV_STYLES, HELDOUT_STYLES, Sample, generate
 from services.payments.extract import Page, extract_payment
@@ -52,6 +58,20 @@ def _page(sample: Sample, *, max_width: int, cache: Path | None) -> tuple[Page, 
         cache.mkdir(parents=True, exist_ok=True)
         path.write_bytes(pickle.dumps((page, seconds)))
     return page, seconds
+
+
+def degrade(sample: Sample, rng: random.Random) -> Sample:
+    """A harsher copy than the generator's: shrunk to 45-55%, blurred, JPEG quality 30-45
+    (a screenshot forwarded twice through a chat app)."""
+    img = Image.open(io.BytesIO(sample.image)).convert("RGB")
+    factor = rng.uniform(0.45, 0.55)
+    img = img.resize((int(img.width * factor), int(img.height * factor)), Image.Resampling.BILINEAR)
+    img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 0.8)))
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=rng.randint(30, 45))
+    return dataclasses.replace(
+        sample, image=buf.getvalue(), variant="degraded", name=sample.name + "-degraded"
+    )
 
 
 def _same(field: str, got: Any, want: Any) -> bool:
@@ -130,6 +150,9 @@ def main(argv: list[str] | None = None) -> None:
         "--max-width", type=int, default=int(os.environ.get("PAYMENTS_OCR_MAX_WIDTH", "720"))
     )
     parser.add_argument("--cache", type=Path, default=None, help="folder to keep OCR output in")
+    parser.add_argument(
+        "--degraded", action="store_true", help="harsher copies only (see degrade())"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print every miss")
     args = parser.parse_args(argv)
     per_style = args.per_style or (2 if args.quick else 6)
@@ -141,6 +164,9 @@ def main(argv: list[str] | None = None) -> None:
         styles=styles,
         negatives_per_kind=max(1, per_style // 2) if not args.styles else 0,
     )
+    if args.degraded:
+        rng = random.Random(args.seed)
+        samples = [degrade(s, rng) for s in samples if s.variant == "original"]
     start = time.perf_counter()
     report = evaluate(samples, max_width=args.max_width, cache=args.cache, verbose=args.verbose)
     print(
