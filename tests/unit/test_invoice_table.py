@@ -108,3 +108,34 @@ def test_failed_check_requires_review() -> None:
     assert result.requires_review
     assert "line_items_sum_to_subtotal" in result.review_reasons
     assert result.confidence < 0.7
+
+
+def _headerless(rows: list[tuple[str, str]], total: str) -> bytes:
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((40, 60), "Cedar Hosting Inc.", fontname="helv", fontsize=14)
+    page.insert_text((340, 90), "Invoice Number: 5521", fontname="helv", fontsize=9)
+    y = 160.0
+    for label, amount in rows:
+        page.insert_text((40, y), label, fontname="helv", fontsize=9)
+        _right(page, 555, y, amount)
+        y += 16
+    page.insert_text((40, y + 10), "Total for this invoice", fontname="helv", fontsize=9)
+    _right(page, 555, y + 10, total)
+    data: bytes = doc.tobytes()
+    return data
+
+
+def test_rows_without_header_only_when_they_add_up() -> None:
+    rows = [("Compute instances", "$1.87"), ("Object storage", "$2.22"), ("Data transfer", "$0.02")]
+    result = _read(_headerless(rows, "$4.11"))
+    assert [(li.description, li.amount) for li in result.line_items] == [
+        ("Compute instances", 1.87),
+        ("Object storage", 2.22),
+        ("Data transfer", 0.02),
+    ]
+    assert result.total == 4.11
+    # the same rows under a total they do not add up to are not claimed as items
+    result = _read(_headerless(rows, "$5.00"))
+    assert result.line_items == []
+    assert "no_line_items_found" in result.review_reasons
