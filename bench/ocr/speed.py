@@ -121,6 +121,9 @@ def _run(read: Reader, samples: list[Sample]) -> tuple[float, float, Score]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.ocr.speed")
     parser.add_argument("--quick", action="store_true", help="two variants, fewer images")
+    parser.add_argument(
+        "--variant", action="append", default=[], help="only variants whose name contains this"
+    )
     args = parser.parse_args(argv)
     screenshots = [
         upi_screenshot(theme="light", seed=0),
@@ -146,7 +149,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(header)
     print("-" * len(header))
-    for variant in variants(args.quick):
+    chosen = [
+        v
+        for v in variants(args.quick)
+        if not args.variant or any(k in v.name for k in args.variant)
+    ]
+    for variant in chosen:
         read = variant.make()
         read(screenshots[0])  # warm-up: first-run allocations
         upi_wall, upi_cpu, upi_score = _run(read, screenshots)

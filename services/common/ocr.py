@@ -66,6 +66,7 @@ import os
 import threading
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -174,7 +175,19 @@ class OcrEngine:
         rec_source, self._charset = _prepare_rec(
             paths[1], free_height=heights != {_REC_HEIGHT}, charset=self.config.charset
         )
-        self._rec = ort.InferenceSession(rec_source, options, providers=providers)
+        rec_options = ort.SessionOptions()
+        rec_options.intra_op_num_threads = 1
+        rec_options.inter_op_num_threads = 1
+        rec_options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        rec_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        rec_options.enable_cpu_mem_arena = True
+        rec_options.log_severity_level = 3
+        self._rec = ort.InferenceSession(rec_source, rec_options, providers=providers)
+        self._pool = (
+            ThreadPoolExecutor(self.config.threads, thread_name_prefix="ocr-rec")
+            if self.config.threads > 1
+            else None
+        )
         self._cls = ort.InferenceSession(str(paths[2]), options, providers=providers)
         self._postprocess = DBPostProcess(
             thresh=0.3,
@@ -373,12 +386,12 @@ class OcrEngine:
                 groups[-1].append(i)
             else:
                 groups.append([i])
-        for chunk in groups:
+
+        def run(chunk: list[int]) -> None:
             height = sizes[chunk[0]][0]
             pad = max(self.config.rec_pad_floor, max(sizes[i][1] for i in chunk))
             pad = _ceil_to(pad, _REC_STRIDE)
             blob = np.zeros((len(chunk), 3, height, pad), dtype=np.float32)
-            self._rec_columns += len(chunk) * pad * height // _REC_HEIGHT
             for row, i in enumerate(chunk):
                 crop = crops[i]
                 assert crop is not None
@@ -394,6 +407,18 @@ class OcrEngine:
                 assert crop is not None
                 used = min(steps, math.ceil(sizes[i][1] * steps / pad))
                 out[i] = self._decode(probs[row, :used], sizes[i][1], crop.shape[1], steps, pad)
+
+        for chunk in groups:
+            pad = _ceil_to(max(self.config.rec_pad_floor, *(sizes[i][1] for i in chunk)), 8)
+            self._rec_columns += len(chunk) * pad * sizes[chunk[0]][0] // _REC_HEIGHT
+        if self._pool is None or len(groups) < 2:
+            for chunk in groups:
+                run(chunk)
+        else:
+            # widest batches first so that the threads finish together; onnxruntime releases
+            # the GIL, and one single-threaded run per thread beats intra-op threads on
+            # these small line images
+            list(self._pool.map(run, groups[::-1]))
         return out
 
     def _decode(

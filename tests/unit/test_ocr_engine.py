@@ -173,3 +173,16 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+def test_two_threads_read_the_same_as_one(engine: OcrEngine) -> None:
+    image, _ = _render(
+        [(40, 30, "UPI transaction ID"), (40, 110, "567735198192"), (40, 190, "₹2,50,000")],
+        size=(700, 280),
+    )
+    parallel = OcrEngine(threads=2)
+    assert parallel.config.threads == 2
+    one, two = engine.read(image), parallel.read(image)
+    assert [(w.text, round(w.x0), round(w.y0)) for w in two.words] == [
+        (w.text, round(w.x0), round(w.y0)) for w in one.words
+    ]
