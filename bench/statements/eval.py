@@ -313,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--kinds", default="text,scan,photo")
     parser.add_argument("--out", default="/tmp/fintract_statement_eval.json")
     parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)
     kinds = tuple(k for k in args.kinds.split(",") if k)
     results = []
     for case in cases(quick=args.quick, kinds=kinds, split=args.split):  # type: ignore[arg-type]

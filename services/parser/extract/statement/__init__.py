@@ -7,13 +7,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from services.parser.extract.interface import Assembled, DocumentKind, ExtractOptions
 from services.parser.extract.results import Provenance
 from services.parser.extract.source import SourceDocument
 from services.parser.extract.statement.assemble import AssemblyNotes, assemble_pages
-from services.parser.extract.statement.layout import analyse_page
+from services.parser.extract.statement.layout import analyse_page_data
 from services.parser.extract.statement.model import PageOut
 from services.parser.extract.text.words import PageWords, image_words, page_words, turn_half
 
@@ -22,16 +24,21 @@ __all__ = ["AssemblyNotes", "PageOut", "StatementExtractor", "read_page"]
 
 def read_page(source: SourceDocument, page_index: int) -> PageOut:
     """One page's table and surrounding lines (OCR'd pages turned upright if needed)."""
+    return PageOut.model_validate(read_page_data(source, page_index))
+
+
+def read_page_data(source: SourceDocument, page_index: int) -> dict[str, Any]:
+    """:func:`read_page` as plain data, ready for JSON."""
     words: PageWords
     if source.is_image:
         source.page(page_index)  # range check
         words = image_words(source.content)
     else:
         words = page_words(source.page(page_index))
-    page = analyse_page(words, page_index)
-    if words.source == "ocr" and not page.header and words.words:
-        turned = analyse_page(turn_half(words), page_index)
-        if turned.layout_score > page.layout_score:
+    page = analyse_page_data(words, page_index)
+    if words.source == "ocr" and not page["header"] and words.words:
+        turned = analyse_page_data(turn_half(words), page_index)
+        if turned["layout_score"] > page["layout_score"]:
             page = turned
     return page
 
@@ -43,7 +50,7 @@ class StatementExtractor:
         self, source: SourceDocument, page_index: int, options: ExtractOptions
     ) -> bytes:
         """Read one page; returns its :class:`PageOut` as JSON bytes."""
-        return read_page(source, page_index).model_dump_json().encode()
+        return json.dumps(read_page_data(source, page_index), separators=(",", ":")).encode()
 
     def assemble(
         self, source: SourceDocument, pages: Sequence[bytes], options: ExtractOptions

@@ -29,7 +29,7 @@ from services.parser.extract.text.dates import MONTHS, is_date
 from services.parser.extract.text.lines import Line, group_lines
 from services.parser.extract.text.words import PageWords, Word
 
-__all__ = ["analyse_page", "classify_row_kind", "prepare_lines"]
+__all__ = ["analyse_page", "analyse_page_data", "classify_row_kind", "prepare_lines"]
 
 _PHRASES = header_phrases()
 _FIRST_TOKENS = frozenset(phrase[0] for phrase, _ in _PHRASES)
@@ -597,6 +597,11 @@ def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
 
 def analyse_page(pw: PageWords, index: int) -> PageOut:
     """Find the transaction table of a page and read its rows as printed."""
+    return PageOut.model_validate(analyse_page_data(pw, index))
+
+
+def analyse_page_data(pw: PageWords, index: int) -> dict[str, Any]:
+    """:func:`analyse_page` as plain data (what ``PageOut.model_dump()`` would give)."""
     lines = prepare_lines(pw.words, trust_groups=pw.source == "text_layer")
     out: dict[str, Any] = {
         "index": index,
@@ -615,7 +620,7 @@ def analyse_page(pw: PageWords, index: int) -> PageOut:
     }
     info: list[dict[str, Any]] = out["info"]
     if not lines:
-        return PageOut.model_validate(out)
+        return out
     headers = _find_headers(lines)
     header_lines: set[int] = set()
     for first, last, _ in headers:
@@ -629,7 +634,7 @@ def analyse_page(pw: PageWords, index: int) -> PageOut:
         start = 0
     if not columns:
         out["info"] = [_info(ln) for ln in lines]
-        return PageOut.model_validate(out)
+        return out
     data_lines = [ln for k, ln in enumerate(lines) if k >= start and k not in header_lines]
     dated = [ln for ln in data_lines if ln.words and _kind(ln.words[0]) == "date"]
     table = _table_for(
@@ -714,7 +719,7 @@ def analyse_page(pw: PageWords, index: int) -> PageOut:
         out["rows"].append(build.row)
     txns = sum(1 for r in out["rows"] if r.get("kind", "txn") == "txn")
     out["layout_score"] = float(txns) + (5.0 if out["header"] else 0.0)
-    return PageOut.model_validate(out)
+    return out
 
 
 def _header_bottom(headers: list[tuple[int, int, _Header]]) -> float | None:

@@ -74,18 +74,16 @@ def group_lines(
     if trust_groups:
         for w in items:
             chunks.setdefault(w.group, []).append(w)
-        items = [
-            Word(
-                "",
-                min(w.x0 for w in chunk),
-                min(w.y0 for w in chunk),
-                max(w.x1 for w in chunk),
-                max(w.y1 for w in chunk),
-                1.0,
-                key,
-            )
-            for key, chunk in chunks.items()
-        ]
+        items = []
+        for key, chunk in chunks.items():
+            first = chunk[0]
+            x0, y0, x1, y1 = first.x0, first.y0, first.x1, first.y1
+            for w in chunk[1:]:
+                x0 = w.x0 if w.x0 < x0 else x0
+                y0 = w.y0 if w.y0 < y0 else y0
+                x1 = w.x1 if w.x1 > x1 else x1
+                y1 = w.y1 if w.y1 > y1 else y1
+            items.append(Word("", x0, y0, x1, y1, 1.0, key))
     lines = _group(items, tolerance, 0.0)
     slope = _residual_slope(lines)
     if abs(slope) > 0.002:
