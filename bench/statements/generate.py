@@ -852,7 +852,15 @@ def _render_text(
     return data, truth_rows, pages, closing
 
 
-def make_case(layout: Layout, seed: int, kind: Kind = "text", *, rows: int | None = None) -> Case:
+def make_case(
+    layout: Layout,
+    seed: int,
+    kind: Kind = "text",
+    *,
+    rows: int | None = None,
+    dpi: int | None = None,
+    turn: int | None = None,
+) -> Case:
     """One statement of ``layout`` rendered as ``kind``; the same arguments give the same case."""
     rng = random.Random(f"{layout.name}:{seed}")
     acct = _account(layout, rng)
@@ -880,7 +888,7 @@ def make_case(layout: Layout, seed: int, kind: Kind = "text", *, rows: int | Non
     if kind == "text":
         return Case(name, layout.name, layout.split, kind, pdf, "application/pdf", truth, pages)
     if kind == "scan":
-        data, notes = render_scan(pdf, rng)
+        data, notes = render_scan(pdf, rng, dpi=dpi, turn=turn)
         return Case(
             name, layout.name, layout.split, kind, data, "application/pdf", truth, pages, notes
         )
@@ -898,15 +906,19 @@ def _to_gray(page: Any, dpi: int) -> np.ndarray:
     return np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width).copy()
 
 
-def render_scan(pdf: bytes, rng: random.Random) -> tuple[bytes, list[str]]:
+def render_scan(
+    pdf: bytes, rng: random.Random, *, dpi: int | None = None, turn: int | None = None
+) -> tuple[bytes, list[str]]:
     """An image-only PDF: each page rasterised at 150–300 dpi, noisy, blurred, skewed."""
     import cv2
 
     src = pymupdf.open(stream=pdf, filetype="pdf")
     out = pymupdf.open()
-    dpi = rng.choice([150, 200, 300])
+    picked_dpi = rng.choice([150, 200, 300])
     angle = rng.uniform(-1.5, 1.5)
-    turn = rng.choices([0, 90, 180, 270], weights=[7, 1, 1, 1])[0]
+    picked_turn = rng.choices([0, 90, 180, 270], weights=[7, 1, 1, 1])[0]
+    dpi = dpi or picked_dpi
+    turn = picked_turn if turn is None else turn
     notes = [f"dpi={dpi}", f"skew={angle:.2f}", f"turn={turn}"]
     nrng = np.random.default_rng(rng.randrange(2**32))
     for page in src:
@@ -964,14 +976,19 @@ def cases(
     split: Split | None = None,
 ) -> Iterator[Case]:
     """The evaluation set: per layout, several text PDFs, a scan and a photo."""
-    for layout in LAYOUTS:
+    for index, layout in enumerate(LAYOUTS):
         if split is not None and layout.split != split:
             continue
         if "text" in kinds:
             for seed in range(1 if quick else 4):
                 yield make_case(layout, seed, "text")
         if "scan" in kinds and (not quick or layout.name in ("in_sbi", "uk_moneyinout")):
-            yield make_case(layout, 100, "scan", rows=18)
+            # upright at 150/200/300 dpi in turn, then (full runs) turned by 90/180/270
+            yield make_case(layout, 100, "scan", rows=18, dpi=(150, 200, 300)[index % 3], turn=0)
+            if not quick:
+                yield make_case(
+                    layout, 101, "scan", rows=12, dpi=200, turn=(90, 180, 270)[index % 3]
+                )
         if "photo" in kinds and not quick:
             yield make_case(layout, 200, "photo", rows=16)
 
