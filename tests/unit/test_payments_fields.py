@@ -377,3 +377,28 @@ def test_parse_match_date_formats() -> None:
 def test_names_fix_ocr_l_for_capital_i() -> None:
     assert f.clean_name("Farhan Prasad lyer") == "Farhan Prasad Iyer"
     assert f.clean_name("la la") == "la la"  # nothing capitalised: left alone
+
+
+def test_status_words_with_one_ocr_slip() -> None:
+    assert f.find_status(page_from_texts(["Falled"])).value == "failed"  # type: ignore[union-attr]
+    assert f.find_status(page_from_texts(["Completd"])).value == "completed"  # type: ignore[union-attr]
+    assert f.find_status(page_from_texts(["Procesing"])).value == "pending"  # type: ignore[union-attr]
+
+
+def test_upi_id_whose_at_sign_was_misread() -> None:
+    found = f.find_upi_id(page_from_texts(["Paid to Aditya Nair", "adityanairgoksbi"]))
+    assert found is not None and found.value == "adityanair@oksbi"
+    assert f.find_upi_id(page_from_texts(["Completed"])) is None
+
+
+def test_bare_utr_beats_an_unlabelled_app_id() -> None:
+    page = page_from_texts(
+        ["UPt transactin ID", "314369981166", "Goegle transaction ID", "CICAgB23im3sk9D"]
+    )
+    found = f.find_transaction_id(page)
+    assert found is not None and found.value == "314369981166"
+
+
+def test_paid_to_with_l_for_i() -> None:
+    found = f.find_payee(page_from_texts(["Pald to", "POOJA KULKARNI || 17,52,218"]))
+    assert found is not None and found.value == "POOJA KULKARNI"

@@ -236,11 +236,31 @@ _SUCCESS = re.compile(
 )
 
 
+_FUZZY_STATUS = (
+    ("failed", ("failed", "declined", "unsuccessful", "rejected")),
+    ("pending", ("pending", "processing")),
+    ("completed", ("successful", "successfully", "completed")),
+)
+
+
+def _fuzzy_word(text: str, words: tuple[str, ...]) -> bool:
+    """One OCR slip in a long status word ("Falled", "Completd")."""
+    for token in re.findall(r"[a-z]{6,}", text.lower()):
+        if any(_edit1(token, w) for w in words):
+            return True
+    return False
+
+
 def find_status(page: Page) -> Found | None:
-    """``failed`` > ``pending`` > ``completed``: a failed screen may still say "Paid from"."""
+    """``failed`` > ``pending`` > ``completed``: a failed screen may still say "Paid from".
+    Exact words first, then words with one OCR slip."""
     for pattern, status in ((_FAILED, "failed"), (_PENDING, "pending"), (_SUCCESS, "completed")):
         for line in page.lines:
             if pattern.search(line.text):
+                return Found(status, line)
+    for status, words in _FUZZY_STATUS:
+        for line in page.lines:
+            if _fuzzy_word(line.text, words):
                 return Found(status, line)
     return None
 
@@ -353,7 +373,29 @@ def find_upi_id(page: Page) -> Found | None:
                 score -= 3.0
             if best is None or score > best.score:
                 best = Found(value, line, score)
+    if best is None:
+        best = _upi_without_at(page)
     return best
+
+
+_LOST_AT = re.compile(r"^(?:(?:upi\s*id|vpa)\s*:?\s*)?([a-z0-9._\-]{3,})$", re.I)
+
+
+def _upi_without_at(page: Page) -> Found | None:
+    """A UPI id whose ``@`` OCR read as a letter ("adityanairgoksbi"): a lone token that ends
+    with a known handle of 3+ letters after a g/s/S/8/&. The payee's block only."""
+    for line in page.lines:
+        m = _LOST_AT.match(line.text.strip())
+        if not m or _in_payer_block(page, line):
+            continue
+        token = m.group(1)
+        for handle in sorted(KNOWN_HANDLES, key=len, reverse=True):
+            if len(handle) < 3 or not token.lower().endswith(handle):
+                continue
+            head = token[: -len(handle)]
+            if len(head) >= 3 and head[-1] in "gsS8&":
+                return Found(normalise_upi(head[:-1], handle), line, 0.5)
+    return None
 
 
 def _in_payer_block(page: Page, line: Line) -> bool:
@@ -437,7 +479,8 @@ def find_transaction_id(page: Page) -> Found | None:
         for m in _UPI_REF.finditer(line.text):
             if _FOREIGN_ID.search(line.text) or re.search(r"x{3,}|\*{3,}", line.text, re.I):
                 continue
-            candidates.append(Found(m.group(1), line, 40.0))
+            # A bare 12-digit number is a UPI reference more often than an app's own id.
+            candidates.append(Found(m.group(1), line, 55.0))
     if not candidates:
         return None
     return max(candidates, key=lambda f: (f.score, -f.line.index))
@@ -446,7 +489,7 @@ def find_transaction_id(page: Page) -> Found | None:
 # ---------------------------------------------------------------------------- names
 
 _PAYEE_INLINE = re.compile(
-    r"^\s*(?:paid\s+(?:successfully\s+)?to|sent\s+to|transferred\s+to|payment\s+to|to|"
+    r"^\s*(?:pa[il1]d\s+(?:successfully\s+)?to|sent\s+to|transferred\s+to|payment\s+to|to|"
     r"beneficiary(?:\s+name)?|payee(?:\s+name)?|receiver(?:\s+name)?|recipient)\s*[:\-]?\s*(.*)$",
     re.I,
 )
