@@ -399,7 +399,9 @@ def _assign_clusters(clusters: list[_Cluster], columns: list[ColumnOut]) -> list
     if not heads:
         return []
     biggest = max(len(c.right) for c in clusters)
-    main = [c for c in clusters if len(c.right) >= max(2, 0.2 * biggest)] or clusters
+    main = [c for c in clusters if len(c.right) >= max(2, 0.2 * biggest)]
+    if not main:  # a row or two only: each value goes under its nearest header
+        main = [min(clusters, key=lambda c: min(_cost(c, h) for h in heads))]
     main = main[: len(heads)] if len(main) > len(heads) else main
     # order-preserving assignment: best[i][j] = least cost of main[:i] using heads[:j]
     inf = float("inf")
