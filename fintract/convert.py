@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from google.protobuf import json_format
-from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 M = TypeVar("M", bound=Message)
@@ -23,7 +22,7 @@ def message_to_dict(message: Message) -> dict[str, Any]:
     return out
 
 
-def _field_value(message: Message, field: FieldDescriptor) -> Any:
+def _field_value(message: Message, field: Any) -> Any:
     value = getattr(message, field.name)
     if field.is_repeated:
         if field.message_type is not None and not field.message_type.GetOptions().map_entry:

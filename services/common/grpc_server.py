@@ -106,4 +106,10 @@ def insecure_channel(address: str) -> grpc.aio.Channel:
     return grpc.aio.insecure_channel(address, options=CLIENT_OPTIONS)
 
 
-__all__ = ["CLIENT_OPTIONS", "GrpcService", "insecure_channel", "run_until_signalled", "start_server"]
+__all__ = [
+    "CLIENT_OPTIONS",
+    "GrpcService",
+    "insecure_channel",
+    "run_until_signalled",
+    "start_server",
+]

@@ -86,7 +86,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
                     with bound_context(request_id=request_id):
                         try:
                             return await inner(request, context)
-                        except Exception as exc:  # noqa: BLE001 - mapped below
+                        except Exception as exc:
                             if isinstance(exc, grpc.aio.AbortError):
                                 raise
                             await _abort_for(exc, context)
@@ -117,7 +117,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
                     try:
                         async for item in inner_stream(request, context):
                             yield item
-                    except Exception as exc:  # noqa: BLE001 - mapped below
+                    except Exception as exc:
                         if isinstance(exc, grpc.aio.AbortError):
                             raise
                         await _abort_for(exc, context)

@@ -85,7 +85,7 @@ def inspect(
 def inspect_pdf(data: bytes, *, limits: Limits, password: str | None = None) -> Inspected:
     """Open a PDF with PyMuPDF, count its pages, and decrypt it when a password opens it."""
     try:
-        doc = pymupdf.open(stream=data, filetype="pdf")  # type: ignore[no-untyped-call]
+        doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as exc:
         raise CorruptFile("the PDF cannot be opened") from exc
     with doc:
@@ -93,7 +93,7 @@ def inspect_pdf(data: bytes, *, limits: Limits, password: str | None = None) -> 
         if doc.needs_pass:
             if not password:
                 raise EncryptedPdf("the PDF is encrypted; upload it with its password")
-            if not doc.authenticate(password):  # type: ignore[no-untyped-call]
+            if not doc.authenticate(password):
                 raise WrongPassword("the password does not open the PDF")
             decrypted = True
         pages = int(doc.page_count)
@@ -115,7 +115,7 @@ def inspect_pdf(data: bytes, *, limits: Limits, password: str | None = None) -> 
 
 def _decrypted_bytes(doc: pymupdf.Document) -> bytes:
     """The opened document saved without encryption (it was opened with its password)."""
-    data: bytes = doc.tobytes(encryption=_PDF_ENCRYPT_NONE, garbage=1)  # type: ignore[no-untyped-call]
+    data: bytes = doc.tobytes(encryption=_PDF_ENCRYPT_NONE, garbage=1)
     return data
 
 
@@ -123,7 +123,7 @@ def _text(doc: pymupdf.Document, pages: int) -> str:
     parts: list[str] = []
     size = 0
     for index in range(min(pages, doc.page_count)):
-        part: str = doc[index].get_text()  # type: ignore[no-untyped-call]
+        part: str = doc[index].get_text()
         parts.append(part)
         size += len(part)
         if size >= _MAX_TEXT_CHARS:

@@ -12,16 +12,21 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = sorted(p for p in (ROOT / "deploy" / "k8s" / "overlays").iterdir() if p.is_dir())
-LABELS = {"app.kubernetes.io/name", "app.kubernetes.io/component",
-          "app.kubernetes.io/part-of", "app.kubernetes.io/version"}
+LABELS = {
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/version",
+}
 GRPC_SERVICES = {"fintract-ingest", "fintract-jobs", "fintract-parser", "fintract-payments"}
 
 
 def build(overlay: Path) -> list[dict[str, Any]]:
     if not shutil.which("kubectl"):
         pytest.skip("kubectl (with built-in kustomize) not installed")
-    out = subprocess.run(["kubectl", "kustomize", str(overlay)], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(overlay)], check=True, capture_output=True, text=True
+    ).stdout
     return [doc for doc in yaml.safe_load_all(out) if doc]
 
 
@@ -87,6 +92,9 @@ def test_parser_scales_on_jetstream_lag_and_drains_slow_pages(
 
     assert trigger["metadata"]["stream"] == parse_stream("fintract").stream
     assert trigger["metadata"]["consumer"] == PAGES_CONSUMER
-    parser = next(o for o in objects if o["kind"] == "Deployment"
-                  and o["metadata"]["name"] == "fintract-parser")
+    parser = next(
+        o
+        for o in objects
+        if o["kind"] == "Deployment" and o["metadata"]["name"] == "fintract-parser"
+    )
     assert parser["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= 60

@@ -22,7 +22,10 @@ def test_generated_code_is_fresh(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHON": sys.executable}
     subprocess.run(
         [str(ROOT / "scripts" / "gen_protos.sh"), str(tmp_path)],
-        check=True, env=env, cwd=ROOT, capture_output=True,
+        check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
     )
     fresh = _generated(tmp_path)
     committed = _generated(ROOT)

@@ -14,7 +14,7 @@ IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 @dataclass
 class SourceDocument:
-    """The bytes of one document and its sniffed content type (``application/pdf``, ``image/png``…)."""
+    """The bytes of one document and its sniffed content type (``application/pdf``…)."""
 
     content: bytes
     content_type: str = "application/pdf"
@@ -31,7 +31,7 @@ class SourceDocument:
         filetype = "pdf" if not self.is_image else self.content_type.split("/")[1]
         try:
             doc = pymupdf.open(stream=self.content, filetype=filetype)
-        except Exception as exc:  # noqa: BLE001 - PyMuPDF raises several types
+        except Exception as exc:
             raise DocumentUnreadable(f"cannot open document: {exc}") from exc
         if doc.needs_pass and not (self.password and doc.authenticate(self.password)):
             raise PasswordRequired("document is encrypted")
