@@ -44,15 +44,18 @@ FIELDS = (
 )
 
 
-def _page(sample: Sample, *, max_width: int, cache: Path | None) -> tuple[Page, float]:
+def _page(
+    sample: Sample, *, max_width: int, det_max_side: int, cache: Path | None
+) -> tuple[Page, float]:
     checked = check_image(sample.image)
     if cache is not None:
-        path = cache / f"{checked.sha256[:32]}-{max_width}.pkl"
+        suffix = f"-d{det_max_side}" if det_max_side else ""
+        path = cache / f"{checked.sha256[:32]}-{max_width}{suffix}.pkl"
         if path.exists():
             page, seconds = pickle.loads(path.read_bytes())
             return page, seconds
     start = time.perf_counter()
-    page = read_page(checked.image, max_width=max_width)
+    page = read_page(checked.image, max_width=max_width, det_max_side=det_max_side)
     seconds = time.perf_counter() - start
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
@@ -81,13 +84,18 @@ def _same(field: str, got: Any, want: Any) -> bool:
 
 
 def evaluate(
-    samples: list[Sample], *, max_width: int, cache: Path | None, verbose: bool
+    samples: list[Sample],
+    *,
+    max_width: int,
+    cache: Path | None,
+    verbose: bool,
+    det_max_side: int = 0,
 ) -> dict[str, Any]:
     per_split: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     detect: dict[str, list[bool]] = defaultdict(list)
     ocr_times: list[float] = []
     for sample in samples:
-        page, seconds = _page(sample, max_width=max_width, cache=cache)
+        page, seconds = _page(sample, max_width=max_width, det_max_side=det_max_side, cache=cache)
         ocr_times.append(seconds)
         result = extract_payment(page)
         group = sample.split
@@ -149,6 +157,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--max-width", type=int, default=int(os.environ.get("PAYMENTS_OCR_MAX_WIDTH", "720"))
     )
+    parser.add_argument(
+        "--det-max-side", type=int, default=int(os.environ.get("PAYMENTS_OCR_DET_MAX_SIDE", "0"))
+    )
     parser.add_argument("--cache", type=Path, default=None, help="folder to keep OCR output in")
     parser.add_argument(
         "--degraded", action="store_true", help="harsher copies only (see degrade())"
@@ -168,10 +179,17 @@ def main(argv: list[str] | None = None) -> None:
         rng = random.Random(args.seed)
         samples = [degrade(s, rng) for s in samples if s.variant == "original"]
     start = time.perf_counter()
-    report = evaluate(samples, max_width=args.max_width, cache=args.cache, verbose=args.verbose)
+    report = evaluate(
+        samples,
+        max_width=args.max_width,
+        det_max_side=args.det_max_side,
+        cache=args.cache,
+        verbose=args.verbose,
+    )
     print(
         f"payments eval: {len(samples)} images, seed {args.seed}, {per_style}/style, "
-        f"OCR max width {args.max_width}px, {time.perf_counter() - start:.0f}s"
+        f"OCR max width {args.max_width}px, detector side {args.det_max_side or 'default'}, "
+        f"{time.perf_counter() - start:.0f}s"
     )
     print(f"DEV styles: {', '.join(DEV_STYLES)}; HELD-OUT styles: {', '.join(HELDOUT_STYLES)}\n")
     print(_table(report))

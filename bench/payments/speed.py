@@ -72,7 +72,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 @contextmanager
-def stack(workers: int, *, namespace: str, var: Path, max_width: int) -> Iterator[str]:
+def stack(
+    workers: int, *, namespace: str, var: Path, max_width: int, det_max_side: int = 0
+) -> Iterator[str]:
     """``workers`` payments processes behind one anonymous gateway; yields its base URL."""
     from services.common.migrate import upgrade
 
@@ -89,6 +91,7 @@ def stack(workers: int, *, namespace: str, var: Path, max_width: int) -> Iterato
         "PAYMENTS_DAILY_LIMIT_PER_KEY": "0",
         "PAYMENTS_ALLOW_ANONYMOUS": "true",
         "PAYMENTS_OCR_MAX_WIDTH": str(max_width),
+        "PAYMENTS_OCR_DET_MAX_SIDE": str(det_max_side),
         "GATEWAY_PORT": str(port),
         "GATEWAY_API_LOGS": "false",
         "LOG_LEVEL": "WARNING",
@@ -172,7 +175,7 @@ def throughput(url: str, images: list[bytes], *, concurrency: int) -> float:
 
 
 def bare_ocr(
-    images: list[bytes], *, max_width: int
+    images: list[bytes], *, max_width: int, det_max_side: int = 0
 ) -> tuple[list[float], list[float], list[float]]:
     """OCR alone on the same images: at full size, and downscaled as the service does (wall
     time, and the CPU time of the latter: what one request costs on an idle core)."""
@@ -191,7 +194,7 @@ def bare_ocr(
         full.append(time.perf_counter() - start)
         small = prepare(checked.image, max_width=max_width)
         start, start_cpu = time.perf_counter(), time.process_time()
-        engine.read(small)
+        engine.read(small, det_max_side=det_max_side or None)
         scaled.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return full, scaled, cpu
@@ -217,6 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--max-width", type=int, default=int(os.environ.get("PAYMENTS_OCR_MAX_WIDTH", "720"))
     )
+    parser.add_argument(
+        "--det-max-side", type=int, default=int(os.environ.get("PAYMENTS_OCR_DET_MAX_SIDE", "0"))
+    )
     args = parser.parse_args(argv)
     n = 8 if args.quick else args.n
     tn = 8 if args.quick else args.throughput_n
@@ -225,6 +231,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"payments speed: 1080x2400 PNG screenshots, seed {args.seed}, "
         f"PAYMENTS_OCR_MAX_WIDTH={args.max_width}, "
+        f"PAYMENTS_OCR_DET_MAX_SIDE={args.det_max_side}, "
         f"OCR_THREADS={os.environ.get('OCR_THREADS', '1')}, load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine: noisy)\n"
     )
@@ -240,7 +247,11 @@ def main(argv: list[str] | None = None) -> None:
             for w_index, workers in enumerate(int(w) for w in args.workers.split(",")):
                 namespace = f"benchpay{secrets.token_hex(3)}"
                 with stack(
-                    workers, namespace=namespace, var=Path(tmp), max_width=args.max_width
+                    workers,
+                    namespace=namespace,
+                    var=Path(tmp),
+                    max_width=args.max_width,
+                    det_max_side=args.det_max_side,
                 ) as url:
                     if w_index == 0:
                         times, answers = latency(url, lat_images)
@@ -262,7 +273,9 @@ def main(argv: list[str] | None = None) -> None:
                         f"throughput, {workers} worker(s), {args.concurrency} in flight: "
                         f"{rps:.2f} req/s ({len(batch)} requests)"
                     )
-    full, scaled, cpu = bare_ocr(lat_images, max_width=args.max_width)
+    full, scaled, cpu = bare_ocr(
+        lat_images, max_width=args.max_width, det_max_side=args.det_max_side
+    )
     results.append(_row("bare OCR, full 1080x2400", full))
     results.append(_row(f"bare OCR, downscaled to {args.max_width} px wide (as served)", scaled))
     results.append(_row("  the same, CPU time (process_time)", cpu))

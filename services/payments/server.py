@@ -39,7 +39,9 @@ class PaymentsServicer(pb_grpc.PaymentsServiceServicer):
 def make_provider(settings: PaymentsSettings) -> PaymentProvider:
     """The provider named by ``PAYMENTS_PROVIDER`` (only ``local`` exists today)."""
     if settings.provider == "local":
-        return LocalProvider(max_width=settings.ocr_max_width)
+        return LocalProvider(
+            max_width=settings.ocr_max_width, det_max_side=settings.ocr_det_max_side
+        )
     raise ValueError(f"unknown PAYMENTS_PROVIDER {settings.provider!r} (available: local)")
 
 

@@ -29,9 +29,11 @@ def page_from_ocr(result: OcrResult) -> Page:
     return build_page(words, width=result.width, height=result.height)
 
 
-def read_page(image: Image.Image, *, max_width: int) -> Page:
-    """OCR ``image`` (synchronously) into a page of lines."""
-    return page_from_ocr(ocr_engine().read(prepare(image, max_width=max_width)))
+def read_page(image: Image.Image, *, max_width: int, det_max_side: int = 0) -> Page:
+    """OCR ``image`` (synchronously) into a page of lines; ``det_max_side`` caps the text
+    detector's input (0 = the engine's default)."""
+    array = prepare(image, max_width=max_width)
+    return page_from_ocr(ocr_engine().read(array, det_max_side=det_max_side or None))
 
 
 class LocalProvider:
@@ -41,12 +43,13 @@ class LocalProvider:
     model = MODEL_NAME
     cost_tier = "free"
 
-    def __init__(self, *, max_width: int = 720) -> None:
+    def __init__(self, *, max_width: int = 720, det_max_side: int = 0) -> None:
         self.max_width = max_width
+        self.det_max_side = det_max_side
 
     def extract_sync(self, image: Image.Image) -> Extraction:
         try:
-            page = read_page(image, max_width=self.max_width)
+            page = read_page(image, max_width=self.max_width, det_max_side=self.det_max_side)
         except Exception as exc:
             raise ProviderFailed(f"OCR failed: {type(exc).__name__}: {exc}") from exc
         return extract_payment(page)
