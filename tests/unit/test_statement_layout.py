@@ -172,3 +172,21 @@ def test_drcr_suffix_and_space_grouped_numbers() -> None:
 )
 def test_row_kinds(text: str, kind: str) -> None:
     assert classify_row_kind(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("28.664.58", "28664.58"),
+        ("(1.234.56)", "(1234.56)"),
+        ("1,234,56 Dr", "1234.56 Dr"),
+        ("1,234.56", None),
+        ("1.234,56", None),
+        ("2025", None),
+        ("UPI/DR/1", None),
+    ],
+)
+def test_ocr_amounts_with_misread_separators(text: str, fixed: str | None) -> None:
+    from services.parser.extract.statement.layout import _lenient_amount
+
+    assert _lenient_amount(text) == fixed

@@ -71,12 +71,41 @@ def _is_amount(text: str) -> bool:
     return looks_like_amount(text)
 
 
-def prepare_lines(words: Sequence[Word], *, trust_groups: bool = False) -> list[Line]:
-    """Lines with multi-word dates, ``Dr``/``Cr`` suffixes and currency prefixes joined."""
+def prepare_lines(
+    words: Sequence[Word], *, trust_groups: bool = False, ocr: bool = False
+) -> list[Line]:
+    """Lines with multi-word dates, ``Dr``/``Cr`` suffixes and currency prefixes joined.
+
+    For OCR'd words, an amount whose separators were misread (``28.664.58``) is read with
+    its digits as printed and its confidence lowered, so the arithmetic has the last word.
+    """
     lines = group_lines(words, trust_groups=trust_groups)
     for line in lines:
+        if ocr:
+            for w in line.words:
+                fixed = _lenient_amount(w.text)
+                if fixed is not None:
+                    w.text = fixed
+                    w.confidence = min(w.confidence, 0.9)
         line.words = _join_tokens(line.words)
     return lines
+
+
+_LENIENT = re.compile(
+    r"^(?P<pre>[-(]?)(?P<body>\d{1,3}(?:[.,' ]\d{2,3})+)[.,](?P<cents>\d{2})"
+    r"(?P<post>\)?-?(?: ?(?:Dr|Cr|DR|CR))?)$"
+)
+
+
+def _lenient_amount(text: str) -> str | None:
+    """``28.664.58`` → ``28664.58``: an OCR'd amount whose separators came out wrong."""
+    if not text[:1].isdigit() and text[:1] not in "-(" or looks_like_amount(text):
+        return None
+    m = _LENIENT.match(text)
+    if m is None:
+        return None
+    digits = re.sub(r"\D", "", m.group("body"))
+    return f"{m.group('pre')}{digits}.{m.group('cents')}{m.group('post')}"
 
 
 _LABEL_COLON = re.compile(r"^([A-Za-z#][\w./#]*:)(\S+)$")
@@ -604,7 +633,7 @@ def analyse_page(pw: PageWords, index: int) -> PageOut:
 
 def analyse_page_data(pw: PageWords, index: int) -> dict[str, Any]:
     """:func:`analyse_page` as plain data (what ``PageOut.model_dump()`` would give)."""
-    lines = prepare_lines(pw.words, trust_groups=pw.source == "text_layer")
+    lines = prepare_lines(pw.words, trust_groups=pw.source == "text_layer", ocr=pw.source == "ocr")
     out: dict[str, Any] = {
         "index": index,
         "source": pw.source,
