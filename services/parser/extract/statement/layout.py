@@ -99,7 +99,7 @@ _LENIENT = re.compile(
 
 def _lenient_amount(text: str) -> str | None:
     """``28.664.58`` → ``28664.58``: an OCR'd amount whose separators came out wrong."""
-    if not text[:1].isdigit() and text[:1] not in "-(" or looks_like_amount(text):
+    if (not text[:1].isdigit() and text[:1] not in "-(") or looks_like_amount(text):
         return None
     m = _LENIENT.match(text)
     if m is None:
