@@ -63,3 +63,12 @@ def test_find_mixed_ids() -> None:
     ids = find_tax_ids("GSTIN 06AABCO6063D1ZQ IBAN DE89370400440532013000 BTW NL810433941B01")
     assert [t.kind for t in ids] == ["gstin", "iban", "vat"]
     assert all(t.checksum_ok for t in ids)
+
+
+def test_gstin_ocr_repair_only_for_ocr_text() -> None:
+    misread = "27NEGWY1153KIZD"  # OCR read the entity digit "1" as "I"
+    assert not gstin_valid(misread)
+    assert find_tax_ids(f"GSTIN: {misread}", ocr=True)[0].value == "27NEGWY1153K1ZD"
+    # text-layer ids stay exactly as printed, even with a failing check character
+    printed = find_tax_ids(f"GSTIN: {misread}")[0]
+    assert (printed.value, printed.checksum_ok) == (misread, False)

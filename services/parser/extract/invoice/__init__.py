@@ -88,9 +88,10 @@ def read_invoice(models: Sequence[PageModel]) -> InvoiceResult:
         return InvoiceResult(confidence=0.0, requires_review=True, review_reasons=["no_text_found"])
     mark = decide_decimal_mark(w.text for line in lines for w in line.words)
     # currency first: it tells the default day/month order ($ invoices print MM/DD)
-    pre = read_header(lines, "DMY")
+    from_ocr = any(m.source == "ocr" for m in models)
+    pre = read_header(lines, "DMY", ocr=from_ocr)
     order = _date_order(lines, pre.currency)
-    header = read_header(lines, order) if order != "DMY" else pre
+    header = read_header(lines, order, ocr=from_ocr) if order != "DMY" else pre
     tables = read_tables(lines, mark)
     items = [item for table in tables for item in table.items]
     item_lines = {li for it in items for li in it.lines}

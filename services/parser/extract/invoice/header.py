@@ -243,11 +243,11 @@ def _block(lines: list[Line], li: int, seg: Segment, rest: str) -> tuple[list[st
     return texts, used
 
 
-def _party_from_block(texts: list[str]) -> PartyBlock:
+def _party_from_block(texts: list[str], ocr: bool = False) -> PartyBlock:
     party = PartyBlock()
     rest: list[str] = []
     for text in texts:
-        ids = [t for t in find_tax_ids(text) if t.kind != "iban"]
+        ids = [t for t in find_tax_ids(text, ocr=ocr) if t.kind != "iban"]
         if ids:
             party.tax_id = party.tax_id or ids[0].value
             continue
@@ -266,7 +266,7 @@ def _party_from_block(texts: list[str]) -> PartyBlock:
     return party
 
 
-def _parties(lines: list[Line]) -> tuple[PartyBlock, PartyBlock]:
+def _parties(lines: list[Line], ocr: bool = False) -> tuple[PartyBlock, PartyBlock]:
     buyer: PartyBlock | None = None
     seller: PartyBlock | None = None
     buyer_rank = 9
@@ -281,7 +281,7 @@ def _parties(lines: list[Line]) -> tuple[PartyBlock, PartyBlock]:
                 rank = 2 if SHIP_LABEL.match(text) else 1
                 if rank < buyer_rank:
                     texts, used = _block(lines, li, seg, seg.text[m.end() :])
-                    party = _party_from_block(texts)
+                    party = _party_from_block(texts, ocr)
                     if party.name:
                         party.lines = used | {li}
                         buyer, buyer_rank = party, rank
@@ -292,14 +292,14 @@ def _parties(lines: list[Line]) -> tuple[PartyBlock, PartyBlock]:
                 and (text[m.end() :].strip(" :") == "" or ":" in text[m.end() : m.end() + 3])
             ):
                 texts, used = _block(lines, li, seg, seg.text[m.end() :])
-                party = _party_from_block(texts)
+                party = _party_from_block(texts, ocr)
                 if party.name:
                     party.lines = used | {li}
                     seller = party
     buyer = buyer or PartyBlock()
     if seller is None:
         seller = _letterhead(lines, buyer)
-    _assign_tax_ids(lines, seller, buyer)
+    _assign_tax_ids(lines, seller, buyer, ocr)
     return seller, buyer
 
 
@@ -325,7 +325,14 @@ def _letterhead(lines: list[Line], buyer: PartyBlock) -> PartyBlock:
             if best is not None and score <= best[0]:
                 continue
             text = seg.norm.strip(" :.")
-            if _TITLE.match(text) or _is_label(seg) or _CONTACT.search(text):
+            idx = line.segments.index(seg)
+            joined = " ".join(s.norm for s in line.segments[idx : idx + 2])
+            if (
+                _TITLE.match(text)
+                or _TITLE.match(joined)
+                or _is_label(seg)
+                or _CONTACT.search(text)
+            ):
                 continue
             if _FIELD_HINT.search(text) and any(
                 match_label(text, p) for p in FIELD_LABELS.values()
@@ -343,11 +350,13 @@ def _letterhead(lines: list[Line], buyer: PartyBlock) -> PartyBlock:
     return party
 
 
-def _assign_tax_ids(lines: list[Line], seller: PartyBlock, buyer: PartyBlock) -> None:
+def _assign_tax_ids(
+    lines: list[Line], seller: PartyBlock, buyer: PartyBlock, ocr: bool = False
+) -> None:
     seller_ids: list[tuple[int, str]] = []
     for li, line in enumerate(lines):
         text = line.text
-        for tid in find_tax_ids(text):
+        for tid in find_tax_ids(text, ocr=ocr):
             if tid.kind == "iban":
                 continue
             before = line.text[: tid.start].lower()
@@ -385,7 +394,7 @@ def _assign_tax_ids(lines: list[Line], seller: PartyBlock, buyer: PartyBlock) ->
                 return
 
 
-def read_header(lines: list[Line], order: DateOrder) -> Header:
+def read_header(lines: list[Line], order: DateOrder, *, ocr: bool = False) -> Header:
     """Header fields and parties of an invoice from its lines (all pages, reading order)."""
     found = _scan_fields(lines, order)
     header = Header()
@@ -399,7 +408,7 @@ def read_header(lines: list[Line], order: DateOrder) -> Header:
     else:
         header.currency = decide_currency(line.text for line in lines)
         header.scores["currency"] = 0.8 if header.currency else 0.0
-    header.seller, header.buyer = _parties(lines)
+    header.seller, header.buyer = _parties(lines, ocr)
     if header.currency is None:
         # nothing names a currency: the seller's tax registration or the country its
         # address names tells the country's

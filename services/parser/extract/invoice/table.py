@@ -159,7 +159,11 @@ def _stacked(
             if step > 0:
                 break
             continue
-        if any(t.kind == "number" for t in tokens(other, mark)):
+        header_like = all(
+            len(seg.words) <= 3 and not any(ch.isdigit() for ch in seg.text)
+            for seg in other.segments
+        )  # stacked header words are short and carry no digits ("Prix" / "unitaire")
+        if not header_like or any(t.kind == "number" for t in tokens(other, mark)):
             if step > 0:
                 break
             continue

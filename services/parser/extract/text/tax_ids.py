@@ -88,6 +88,38 @@ def gstin_shape_ok(text: str) -> bool:
     return GSTIN_RE.fullmatch(_compact(text)) is not None
 
 
+_OCR_SWAPS = {
+    "I": "1",
+    "1": "I",
+    "O": "0",
+    "0": "O",
+    "S": "5",
+    "5": "S",
+    "B": "8",
+    "8": "B",
+    "Z": "2",
+    "2": "Z",
+    "L": "1",
+    "G": "6",
+    "6": "G",
+}
+
+
+def repair_gstin(text: str) -> str | None:
+    """A GSTIN read with one OCR lookalike (``1Z``→``IZ``, ``0``→``O``) whose check
+    character agrees after swapping it back; ``None`` unless exactly one swap fits."""
+    value = _compact(text)
+    fits = set()
+    for i, ch in enumerate(value):
+        swap = _OCR_SWAPS.get(ch)
+        if swap is None:
+            continue
+        cand = value[:i] + swap + value[i + 1 :]
+        if gstin_valid(cand):
+            fits.add(cand)
+    return fits.pop() if len(fits) == 1 else None
+
+
 def gstin_valid(text: str) -> bool:
     """True when ``text`` is a GSTIN whose check character agrees."""
     value = _compact(text)
@@ -171,15 +203,22 @@ def vat_checksum_ok(text: str) -> bool:
     return True if check is None else check(value[2:])
 
 
-def find_tax_ids(text: str) -> list[TaxId]:
-    """Every GSTIN, EU VAT id and IBAN in ``text``, in order of appearance."""
+def find_tax_ids(text: str, *, ocr: bool = False) -> list[TaxId]:
+    """Every GSTIN, EU VAT id and IBAN in ``text``, in order of appearance.
+
+    With ``ocr=True`` a GSTIN whose check character fails is repaired when exactly one
+    OCR lookalike swap makes it agree (never for text-layer text: printed ids stay as printed).
+    """
     found: list[TaxId] = []
     upper = text.upper()
     for m in GSTIN_RE.finditer(upper):
         value = m.group(1)
-        found.append(
-            TaxId("gstin", value, text[m.start() : m.end()], m.start(), m.end(), gstin_valid(value))
-        )
+        ok = gstin_valid(value)
+        if not ok and ocr:
+            repaired = repair_gstin(value)
+            if repaired is not None:
+                value, ok = repaired, True
+        found.append(TaxId("gstin", value, text[m.start() : m.end()], m.start(), m.end(), ok))
     for m in IBAN_CANDIDATE_RE.finditer(upper):
         value = _compact(m.group(1))
         if iban_valid(value):
@@ -221,6 +260,7 @@ __all__ = [
     "gstin_shape_ok",
     "gstin_valid",
     "iban_valid",
+    "repair_gstin",
     "vat_checksum_ok",
     "vat_shape_ok",
 ]
