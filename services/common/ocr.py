@@ -21,17 +21,20 @@ so CPU seconds of the one inference thread are quoted; they are what a quiet cor
   (crops sorted by width).
 * **Line images 32 px high instead of 48, 48 px wide per unit of aspect ratio.** The rec
   network is convolutional in height; only its declared input shape says 48, and that
-  declaration is freed in memory at load. 32 px cuts the cost to 2/3 with the same accuracy
-  on the generated set; the width must *not* shrink with the height: at 32 px wide per unit
-  the CTC decoder merges repeated digits (``00000031234567890`` read as ``0001234567890``),
-  and squeezing 48-px lines to 0.75 width turned ``Oct`` into ``0ct`` and dropped spaces.
+  declaration is freed in memory at load. 32 px cuts the cost to 2/3; on the generated
+  set it costs one ``,`` read as ``.`` in ~190 page cells (page exact 0.995 vs 1.000). The
+  width must *not* shrink with the height: at 32 px wide per unit the CTC decoder merges
+  repeated digits (``00000031234567890`` read as ``0001234567890``); 48-px lines squeezed
+  to 0.6 width read ``Oct`` as ``0ct`` and lost spaces; 24-px lines confused ``,``/``.``.
 * **Only the Latin/digit/punctuation/currency output classes** (575 of 18,710; the final
   linear layer is sliced in memory at load): ~25% less CPU per page (the 18,710-way
   classifier and softmax ran at every step) and no CJK lookalikes (``天1,000`` for ``₹1,000``).
   ``OcrConfig(charset="full")`` restores them.
 * **Crops widened by 0.15 x their height** on each side (never past half the gap to the
-  next box on the row): the detector's boxes hug the ink, and a leading ``₹`` at the edge
-  was dropped (``2,345.50``); wider margins (0.3) picked up strays from the neighbour.
+  next box on the row): the detector's boxes hug the ink, and with all classes a leading
+  ``₹`` at the edge was dropped in 8 of 16 rendered amounts (``2,345.50``); 0.3 picked up
+  strays from the neighbour (``1-2,36,961.79``). With the Latin classes the margin no longer
+  changed the generated set's score; it stays as cheap insurance (~3% CPU).
 * **Detection on a copy whose longer side is at most 1280 px** (``det_max_side``): a
   1080x2400 screenshot is detected at 576x1280 instead of rapidocr's 900x2000 (~0.43 s CPU
   instead of ~1.2 s), a 150-dpi page at 896x1280. Crops are cut from the full-resolution
@@ -43,19 +46,33 @@ so CPU seconds of the one inference thread are quoted; they are what a quiet cor
 * **Small fixes after decoding:** full-width forms to ASCII (``：`` -> ``:``); inside one
   letter/digit run, ``l`` among capitals is ``I`` (``UPl/`` -> ``UPI/``) and a leading ``0``
   before lower-case letters is ``O`` (``0ct`` -> ``Oct``).
-* **Session options:** full graph optimisation, CPU memory arena on (rapidocr turns it off),
-  one intra-op thread (parser workers scale by processes; the payments service may run with
-  ``OCR_THREADS=2``), sessions shared by the process under one lock.
+* **Threads:** one by default (parser workers scale by processes). With ``OCR_THREADS=N``
+  (the payments service on its 2 cores) the detector uses N intra-op threads and the line
+  batches run on N parallel single-threaded runs (onnxruntime releases the GIL); measured
+  CPU per screenshot stays ~1.0 s (intra-op threads on the rec model burned 1.6 s), the wall
+  time gain could not be measured on the saturated machine. Full graph optimisation, CPU
+  memory arena on (rapidocr turns it off); sessions shared by the process under one lock.
 * **int8 quantisation was measured and rejected.** Dynamic (ConvInteger/MatMulInteger) rec
   models ran 1.3-3x *slower* than fp32 on this AVX2 CPU without VNNI; static QDQ (calibrated
   on rendered lines) was ~1.2-1.5x faster but read ``6,761.49`` as ``6.761.49`` and dropped
   final characters (exact-string accuracy on the page 0.995 -> 0.92-0.98).
 
-Result (CPU s, one thread; accuracy = exact strings on the generated set): a 1080x2400 UPI
-screenshot 2.06 -> ~1.0 s (det 1280) or ~0.8 s (det 960), all fields exact; the 150-dpi
-generated statement page 9.6 -> ~4.3 s; the lead's page (corpus example_statement.pdf,
-183 lines) 14.7 -> ~5.5 s. That is still above both targets (payments: OCR well under
-0.5 s on 2 cores; statements: 1.5 s per scanned page on one core) - see the report.
+Result (``python -m bench.ocr.speed``, CPU s per image, one thread, before -> now):
+
+    variant                                upi cpu  page cpu  line ex  upi ex  page ex
+    rapidocr 3.10 defaults (before)          2.32     10.01    0.909   0.987    0.992
+    chosen: rec 32px x1.5, det 1280, latin   0.94      3.88    1.000   1.000    0.995
+    chosen, det 960                          0.76      3.52    1.000   1.000    0.992
+    rec 48px x1.0 (model's own height)       1.08      5.20    1.000   1.000    1.000
+    rec 48px, batches padded to >=320        1.30      7.10    1.000   1.000    1.000
+    chosen, all 18,710 classes               1.12      4.71    1.000   0.974    0.995
+
+The lead's page (corpus ``monopoly/example_statement.pdf`` p.1 at 150 dpi, 183 lines):
+rapidocr defaults 13.97 s CPU -> 5.62 s, 96.8% of its text-layer words (3+ characters) read
+exactly. Both targets are still missed on one core: a 1080x2400 screenshot needs ~0.76 s
+CPU with ``det_max_side=960`` (payments wants well under 0.5 s wall on 2 cores: only with
+``OCR_THREADS=2`` on an idle machine, unmeasured), and a dense page ~3.5-5.6 s (target 1.5 s):
+at ~0.07 ms per 32-px column this recogniser cannot read 180 lines in 1.5 s on one core.
 """
 
 from __future__ import annotations
