@@ -402,3 +402,11 @@ def test_bare_utr_beats_an_unlabelled_app_id() -> None:
 def test_paid_to_with_l_for_i() -> None:
     found = f.find_payee(page_from_texts(["Pald to", "POOJA KULKARNI || 17,52,218"]))
     assert found is not None and found.value == "POOJA KULKARNI"
+
+
+def test_name_and_amount_merged_into_one_box() -> None:
+    page = page_from_texts(["Paid to", "MANOJ PRASAD BHATTACHARJEE 5,214.78", "manoj46@ibl"])
+    payee = f.find_payee(page)
+    assert payee is not None and payee.value == "MANOJ PRASAD BHATTACHARJEE"
+    amount = f.find_amount(page)
+    assert amount is not None and amount.value == "5214.78"

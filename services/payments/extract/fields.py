@@ -22,6 +22,7 @@ _MARKED = re.compile(rf"{_MARKER}\s*:?\s*{_NUMBER}(?![\d,])", re.IGNORECASE)
 # to the start of a line's number counts as a (weaker) currency marker.
 _GLYPH_MARKED = re.compile(rf"^\s*(?:paid\s+)?[^\x00-\x7f]\s?{_NUMBER}\s*$", re.IGNORECASE)
 _BARE = re.compile(rf"^\s*(?:paid\s+)?{_NUMBER}\s*$", re.IGNORECASE)
+_TRAILING_NAME_AMOUNT = re.compile(rf"[A-Za-z]\s+{_NUMBER}\s*$")
 _AMOUNT_LABEL = re.compile(
     r"\b(amount|amt|total amount|amount paid|paid amount|you paid|transfer amount)\b", re.I
 )
@@ -72,6 +73,9 @@ def find_amount(page: Page) -> Found | None:
         if _AMOUNT_LABEL.search(text) or _AMOUNT_LABEL.search(_left_label(page, line)):
             for m in re.finditer(_NUMBER, text):
                 candidates.append((m.group(1), 2.5))
+        trailing = _TRAILING_NAME_AMOUNT.search(text)
+        if trailing and ("," in trailing.group(1) or "." in trailing.group(1)):
+            candidates.append((trailing.group(1), 0.9))  # "NAME 5,214.78" merged by the detector
         glyph = _GLYPH_MARKED.match(text)
         if glyph:
             candidates.append((glyph.group(1), 2.5))
@@ -506,9 +510,13 @@ _NOT_NAME = re.compile(
 )
 
 
+_TRAILING_AMOUNT = re.compile(rf"\s+(?:{_MARKER}|[^\x00-\x7f])?\s?{_NUMBER}\s*$", re.I)
+
+
 def clean_name(text: str) -> str | None:
-    """A person's or shop's name from a value, or None when the value is not a name."""
-    text = text.strip(" :-•·|")
+    """A person's or shop's name from a value, or None when the value is not a name. An
+    amount the detector merged into the same box ("MANOJ RAO 5,214.78") is cut off."""
+    text = _TRAILING_AMOUNT.sub("", text).strip(" :-•·|")
     paren = re.search(r"\(([^)]*)\)", text)
     head = re.sub(r"\([^)]*\)?", " ", text).strip(" :-•·|,")
     if paren and (not head or re.search(r"\d|x{2,}", head, re.I)):
