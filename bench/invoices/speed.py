@@ -7,8 +7,10 @@ PyMuPDF ``get_text("words")`` on the same pages in the same run.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
+from pathlib import Path
 
 import pymupdf
 
@@ -18,6 +20,9 @@ from services.parser.extract.invoice import InvoiceExtractor
 from services.parser.extract.source import SourceDocument
 
 OPTIONS = ExtractOptions(use_embedded_xml=False)
+CORPUS = Path(
+    os.environ.get("FINTRACT_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus")
+)
 LAYOUTS = ["gst_intra", "gst_inter", "eu_vat", "us_sales", "service", "multipage"]
 
 
@@ -59,11 +64,23 @@ def main(argv: list[str] | None = None) -> None:
         for pdf in docs:  # interleaved so both see the same machine load
             engine.append(_engine_ms_per_page(pdf))
             bare.append(_bare_ms_per_page(pdf))
+    _report(f"generated invoices ({len(docs)} x {repeat} runs, {', '.join(LAYOUTS)})", engine, bare)
+    real = sorted([*CORPUS.glob("invoice2data/*.pdf"), *CORPUS.glob("zugferd/**/*.pdf")])
+    if not real:
+        print("   corpus absent: real-document timing skipped")
+        return
+    pdfs = [p.read_bytes() for p in real]
+    engine, bare = [], []
+    for _ in range(max(1, repeat // 2)):
+        for pdf in pdfs:
+            engine.append(_engine_ms_per_page(pdf))
+            bare.append(_bare_ms_per_page(pdf))
+    _report(f"corpus PDFs ({len(pdfs)} invoice2data + ZUGFeRD)", engine, bare)
+
+
+def _report(title: str, engine: list[float], bare: list[float]) -> None:
     e, b = statistics.median(engine), statistics.median(bare)
-    print(
-        f"invoice engine, text-layer pages ({len(docs)} generated invoices x {repeat} runs, "
-        f"{', '.join(LAYOUTS)})"
-    )
+    print(f"invoice engine, text-layer pages: {title}")
     print(
         f"   engine            median {e:6.1f} ms/page   p90 "
         f"{statistics.quantiles(engine, n=10)[-1]:6.1f} ms/page"
