@@ -100,6 +100,14 @@ def variants(quick: bool) -> list[Variant]:
             Variant("chosen, no crop margin", 1, _engine(OcrConfig(crop_margin=0.0))),
             Variant("chosen, all 18,710 classes", 1, _engine(OcrConfig(charset="full"))),
             Variant("chosen, det 960", 1, _engine(OcrConfig(det_max_side=960))),
+            Variant(
+                "profile=screenshot (det 960, x1.25)", 1, _engine(OcrConfig(), profile="screenshot")
+            ),
+            Variant(
+                "profile=screenshot, 2 threads",
+                2,
+                _engine(OcrConfig(threads=2), profile="screenshot"),
+            ),
             Variant("chosen, 2 threads", 2, _engine(OcrConfig(threads=2))),
         ]
     return rows

@@ -76,6 +76,22 @@ def test_reads_a_rendered_line_exactly(engine: OcrEngine, text: str, dark: bool)
     assert _text(engine.read(image)) == text
 
 
+def test_screenshot_profile_reads_a_receipt(engine: OcrEngine) -> None:
+    rows = [
+        (120, 60, "Payment Successful"),
+        (120, 160, "₹1,000"),
+        (120, 280, "Paid to SUDIPTO KUMAR"),
+        (120, 360, "example@okaxis"),
+        (120, 460, "UPI transaction ID"),
+        (120, 530, "100005198192"),
+        (120, 630, "8 Nov 2025, 1:24 pm"),
+    ]
+    image, _ = _render(rows, size=(1080, 2400), font_size=40, dark=True)
+    text = _text(engine.read(image, profile="screenshot"))
+    for _x, _y, expected in rows:
+        assert expected in text
+
+
 def test_words_sit_where_they_were_rendered(engine: OcrEngine) -> None:
     image, boxes = _render(
         [(60, 40, "paid to SUDIPTO KUMAR"), (520, 180, "567735198192")], size=(1000, 300)
