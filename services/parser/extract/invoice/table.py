@@ -398,8 +398,6 @@ def _read_rows(
                 pending.append(text)
                 pending_y = (pending_y[0], line.y1)
         li += 1
-    if pending and items:
-        pass  # trailing text after the last item: not part of any item
     return items, li, False
 
 

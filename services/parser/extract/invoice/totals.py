@@ -124,8 +124,6 @@ def _tax_from_numbers(label: str, vals: list[Token], li: int, kind: str) -> TaxL
                 if 0 < r < 40 and close(b * r / 100, amount, 0.02):
                     base, rate = b, r
                     break
-    if rate is None and len(money) >= 2 and base is None and not m:
-        rate = None
     return TaxLine(kind, rate, amount, base, li)
 
 
