@@ -190,3 +190,22 @@ def test_ocr_amounts_with_misread_separators(text: str, fixed: str | None) -> No
     from services.parser.extract.statement.layout import _lenient_amount
 
     assert _lenient_amount(text) == fixed
+
+
+def test_a_row_continued_from_the_previous_page_is_not_a_second_header_line() -> None:
+    header = [
+        (40, "Date"),
+        (110, "Transaction Description"),
+        (-400, "Withdrawals"),
+        (-470, "Deposits"),
+        (-540, "Balance"),
+    ]
+    rows = [
+        header,
+        [(110, "ELECTRICITY REF 6797881")],  # the tail of the last row of the page before
+        [(40, "22/09/2025"), (110, "ATM WDL 457589"), (-400, "150.86"), (-540, "51,086.96")],
+    ]
+    page = _analyse(rows)
+    assert page.lead == "ELECTRICITY REF 6797881"
+    assert {c.role for c in page.columns} == {"date", "description", "debit", "credit", "balance"}
+    assert [r.description for r in page.rows] == ["ATM WDL 457589"]

@@ -310,6 +310,18 @@ def _match_header(words: Sequence[Word]) -> _Header | None:
     return _Header(columns=columns, score=len(roles) + coverage, y1=max(w.y1 for w in words))
 
 
+_HEADER_TOKENS = frozenset(t for phrase, _ in _PHRASES for t in phrase)
+
+
+def _only_header_words(line: Line) -> bool:
+    """A second header line holds header words only (not a wrapped row's text)."""
+    return all(
+        part in _HEADER_TOKENS or part in _UNIT_TOKENS
+        for w in line.words
+        for part in normalise(w.text).split()
+    )
+
+
 def _squashed_match(
     tokens: list[tuple[str, int]], i: int, words: Sequence[Word]
 ) -> tuple[Role, int, float, float] | None:
@@ -362,7 +374,7 @@ def _find_headers(lines: Sequence[Line]) -> list[tuple[int, int, _Header]]:
         if i + 1 < len(lines):
             below = lines[i + 1]
             close = below.y0 - line.y1 < 1.2 * max(line.height, 1.0)
-            if close and not _is_data(below):
+            if close and not _is_data(below) and _only_header_words(below):
                 stacked = _match_header(_stack(line, below))
                 alone = _match_header(below.words)
                 rivals = [h.score for h in (best, alone) if h is not None]
@@ -393,7 +405,8 @@ class _Cluster:
 
     @property
     def x0(self) -> float:
-        return min(self.left)
+        # typical left edge: a few long values (totals) must not widen the column leftwards
+        return statistics.median(self.left)
 
 
 def _amount_clusters(lines: Sequence[Line]) -> list[_Cluster]:
