@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         "--max-width", type=int, default=int(os.environ.get("PAYMENTS_OCR_MAX_WIDTH", "720"))
     )
     parser.add_argument(
-        "--det-max-side", type=int, default=int(os.environ.get("PAYMENTS_OCR_DET_MAX_SIDE", "0"))
+        "--det-max-side", type=int, default=int(os.environ.get("PAYMENTS_OCR_DET_MAX_SIDE", "960"))
     )
     args = parser.parse_args(argv)
     n = 8 if args.quick else args.n

@@ -37,8 +37,9 @@ class PaymentsSettings(CommonSettings):
     match_date_window_days: int = Field(3, ge=0, validation_alias="PAYMENTS_MATCH_DATE_WINDOW_DAYS")
     # Screenshots wider than this are downscaled before OCR (0 = never).
     ocr_max_width: int = Field(720, ge=0, validation_alias="PAYMENTS_OCR_MAX_WIDTH")
-    # Longest side of the OCR text detector's input (0 = the engine's default, 1280).
-    ocr_det_max_side: int = Field(0, ge=0, validation_alias="PAYMENTS_OCR_DET_MAX_SIDE")
+    # Longest side of the OCR text detector's input (0 = the engine's default, 1280). 960
+    # reads the generated set equally well and saves ~20% of OCR time on 1080x2400.
+    ocr_det_max_side: int = Field(960, ge=0, validation_alias="PAYMENTS_OCR_DET_MAX_SIDE")
     # How long answers (by SHA-256) and perceptual hashes are remembered for duplicates.
     dedupe_ttl_s: int = Field(30 * 86400, ge=1, validation_alias="PAYMENTS_DEDUPE_TTL_S")
     # Largest Hamming distance (of 256 bits) at which two images count as the same picture.

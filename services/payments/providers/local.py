@@ -43,7 +43,7 @@ class LocalProvider:
     model = MODEL_NAME
     cost_tier = "free"
 
-    def __init__(self, *, max_width: int = 720, det_max_side: int = 0) -> None:
+    def __init__(self, *, max_width: int = 720, det_max_side: int = 960) -> None:
         self.max_width = max_width
         self.det_max_side = det_max_side
 
