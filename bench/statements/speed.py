@@ -75,7 +75,7 @@ def scan_speed(repeats: int) -> tuple[float, float]:
 def memory(pages: int) -> list[tuple[int, float]]:
     """RSS (MB) after reading page k of a ``pages``-page statement, pages kept as bytes."""
     layout = next(lay for lay in LAYOUTS if lay.name == "uk_moneyinout")
-    case = make_case(layout, 11, "text", rows=pages * 22)
+    case = make_case(layout, 11, "text", rows=pages * 24 + 60)
     source = SourceDocument(case.content)
     engine, options = StatementExtractor(), ExtractOptions()
     proc = psutil.Process()
