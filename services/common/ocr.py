@@ -127,7 +127,7 @@ class OcrResult:
     words: list[OcrWord]
     width: int
     height: int
-    rotation: int = 0  # clockwise degrees the input was turned to read it; boxes are upright
+    rotation: int = 0  # clockwise degrees the input's text was turned; boxes are upright
 
     @property
     def mean_confidence(self) -> float:
