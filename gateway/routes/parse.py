@@ -36,6 +36,8 @@ class ParseRequest(BaseModel):
     document_id: _Id
     callback_url: AnyHttpUrl | None = None
     provider: Provider | None = None
+    # Invoices: read embedded e-invoice XML when present (null = the deployment's default).
+    use_embedded_xml: bool | None = None
 
 
 class BatchFile(BaseModel):
@@ -51,6 +53,7 @@ class BatchRequest(BaseModel):
     files: list[BatchFile] = Field(min_length=1, max_length=MAX_BATCH_FILES)
     callback_url: AnyHttpUrl | None = None
     provider: Provider | None = None
+    use_embedded_xml: bool | None = None
 
 
 def _accepted(data: dict[str, Any]) -> JSONResponse:
@@ -78,6 +81,8 @@ def make_parse_router(
         )
         if body.callback_url is not None:
             request.callback_url = str(body.callback_url)
+        if body.use_embedded_xml is not None:
+            request.use_embedded_xml = body.use_embedded_xml
         response = await clients.jobs.CreateJob(
             request, metadata=md, timeout=state.settings.rpc_timeout_s
         )
@@ -122,6 +127,8 @@ def make_parse_router(
         )
         if body.callback_url is not None:
             request.callback_url = str(body.callback_url)
+        if body.use_embedded_xml is not None:
+            request.use_embedded_xml = body.use_embedded_xml
         response = await clients.jobs.CreateBatch(
             request, metadata=md, timeout=state.settings.rpc_timeout_s
         )

@@ -101,6 +101,7 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
         document_id: str,
         file_id: str,
         provider: str,
+        use_embedded_xml: bool | None,
         callback_url: str | None,
         batch_id: str | None,
         created_ms: int,
@@ -114,6 +115,8 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
             file_id=file_id,
             provider=provider,
         )
+        if use_embedded_xml is not None:
+            job.use_embedded_xml = use_embedded_xml
         if callback_url:
             job.callback_url = callback_url
         if batch_id:
@@ -132,6 +135,8 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
             document_type=job.document_type,
             provider=job.provider,
         )
+        if job.HasField("use_embedded_xml"):
+            task.use_embedded_xml = job.use_embedded_xml
         try:
             await self.js.publish(
                 self.parse.document_subject,
@@ -282,6 +287,9 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
             document_id=request.document_id,
             file_id=request.file_id,
             provider=request.provider,
+            use_embedded_xml=(
+                request.use_embedded_xml if request.HasField("use_embedded_xml") else None
+            ),
             callback_url=callback,
             batch_id=None,
             created_ms=now_ms(),
@@ -370,6 +378,9 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
                 document_id=item.document_id,
                 file_id=item.file_id,
                 provider=request.provider,
+                use_embedded_xml=(
+                    request.use_embedded_xml if request.HasField("use_embedded_xml") else None
+                ),
                 callback_url=None,
                 batch_id=batch.batch_id,
                 created_ms=created,

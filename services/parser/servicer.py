@@ -73,7 +73,9 @@ class ParserServicer(parser_pb2_grpc.ParserServiceServicer):
         options = ExtractOptions(
             provider=request.provider or self.settings.default_provider,
             use_embedded_xml=(
-                request.use_embedded_xml if request.HasField("use_embedded_xml") else True
+                request.use_embedded_xml
+                if request.HasField("use_embedded_xml")
+                else self.settings.use_embedded_xml
             ),
         )
         extractor = extractor_for(kind)

@@ -28,6 +28,9 @@ class ParserSettings(CommonSettings):
     sync_max_bytes: int = Field(25 * 1024 * 1024, ge=1, validation_alias="PARSER_SYNC_MAX_BYTES")
     # Provider when a job or request names none: local | gemini | hybrid.
     default_provider: str = Field("local", validation_alias="PARSER_DEFAULT_PROVIDER")
+    # Invoices: read embedded Factur-X/ZUGFeRD/XRechnung XML when a PDF carries it (exact
+    # data); a request's own use_embedded_xml wins over this.
+    use_embedded_xml: bool = Field(True, validation_alias="PARSER_USE_EMBEDDED_XML")
     # Seconds a worker waits on jobs/ingest RPCs.
     rpc_timeout_s: float = Field(30.0, gt=0, validation_alias="PARSER_RPC_TIMEOUT_S")
 

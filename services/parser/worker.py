@@ -218,8 +218,16 @@ class Worker:
         _log.info("retry_later", attempt=attempt, delay_s=delay, reason=message)
         await msg.nak(delay=delay)
 
-    def _options(self, provider: str) -> ExtractOptions:
-        return ExtractOptions(provider=provider or self.settings.default_provider)
+    def _options(self, task: parser_pb2.PageTask) -> ExtractOptions:
+        """The task's own choices, else the deployment's."""
+        return ExtractOptions(
+            provider=task.provider or self.settings.default_provider,
+            use_embedded_xml=(
+                task.use_embedded_xml
+                if task.HasField("use_embedded_xml")
+                else self.settings.use_embedded_xml
+            ),
+        )
 
     # -- documents -------------------------------------------------------------------------
     async def handle_document(self, msg: Msg) -> None:
@@ -247,6 +255,8 @@ class Worker:
                     document_type=task.document_type,
                     provider=task.provider,
                 )
+                if task.HasField("use_embedded_xml"):
+                    page.use_embedded_xml = task.use_embedded_xml
                 await self.js.publish(
                     self.parse.page_subject,
                     page.SerializeToString(),
@@ -290,7 +300,7 @@ class Worker:
             await msg.term()
             return
         extractor = extractor_for(kind)
-        options = self._options(task.provider)
+        options = self._options(task)
         try:
             source = await self.sources.get(task.user_id, task.file_id)
             with PAGE_SECONDS.time():
@@ -336,7 +346,7 @@ class Worker:
     ) -> None:
         kind = KIND_BY_TYPE[task.document_type]
         extractor = extractor_for(kind)
-        options = self._options(task.provider)
+        options = self._options(task)
         pages = [page.page_result for page in recorded.pages]
         try:
             assembled = await self.extraction.run(

@@ -109,6 +109,7 @@ class Job(_message.Message):
     COMPLETED_AT_FIELD_NUMBER: _builtins.int
     CALLBACK_URL_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
+    USE_EMBEDDED_XML_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     user_id: _builtins.str
     status: Global___JobStatus.ValueType
@@ -121,6 +122,8 @@ class Job(_message.Message):
     callback_url: _builtins.str
     provider: _builtins.str
     """requested provider: local | gemini | hybrid ("" = deployment default)"""
+    use_embedded_xml: _builtins.bool
+    """Invoices: read embedded Factur-X/ZUGFeRD XML when present (unset = deployment default)."""
     @_builtins.property
     def result(self) -> _results_pb2.ParseResult:
         """set once completed"""
@@ -154,19 +157,24 @@ class Job(_message.Message):
         completed_at: _timestamp_pb2.Timestamp | None = ...,
         callback_url: _builtins.str | None = ...,
         provider: _builtins.str = ...,
+        use_embedded_xml: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_batch_id", b"_batch_id", "_callback_url", b"_callback_url", "batch_id", b"batch_id", "callback_url", b"callback_url", "completed_at", b"completed_at", "created_at", b"created_at", "error", b"error", "result", b"result", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_batch_id", b"_batch_id", "_callback_url", b"_callback_url", "_use_embedded_xml", b"_use_embedded_xml", "batch_id", b"batch_id", "callback_url", b"callback_url", "completed_at", b"completed_at", "created_at", b"created_at", "error", b"error", "result", b"result", "updated_at", b"updated_at", "use_embedded_xml", b"use_embedded_xml"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_batch_id", b"_batch_id", "_callback_url", b"_callback_url", "batch_id", b"batch_id", "callback_url", b"callback_url", "completed_at", b"completed_at", "created_at", b"created_at", "document_id", b"document_id", "document_type", b"document_type", "error", b"error", "file_id", b"file_id", "job_id", b"job_id", "pages_done", b"pages_done", "pages_total", b"pages_total", "provider", b"provider", "result", b"result", "status", b"status", "updated_at", b"updated_at", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_batch_id", b"_batch_id", "_callback_url", b"_callback_url", "_use_embedded_xml", b"_use_embedded_xml", "batch_id", b"batch_id", "callback_url", b"callback_url", "completed_at", b"completed_at", "created_at", b"created_at", "document_id", b"document_id", "document_type", b"document_type", "error", b"error", "file_id", b"file_id", "job_id", b"job_id", "pages_done", b"pages_done", "pages_total", b"pages_total", "provider", b"provider", "result", b"result", "status", b"status", "updated_at", b"updated_at", "use_embedded_xml", b"use_embedded_xml", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__batch_id: _TypeAlias = _typing.Literal["batch_id"]  # noqa: Y015
     _WhichOneofArgType__batch_id: _TypeAlias = _typing.Literal["_batch_id", b"_batch_id"]  # noqa: Y015
     _WhichOneofReturnType__callback_url: _TypeAlias = _typing.Literal["callback_url"]  # noqa: Y015
     _WhichOneofArgType__callback_url: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url"]  # noqa: Y015
+    _WhichOneofReturnType__use_embedded_xml: _TypeAlias = _typing.Literal["use_embedded_xml"]  # noqa: Y015
+    _WhichOneofArgType__use_embedded_xml: _TypeAlias = _typing.Literal["_use_embedded_xml", b"_use_embedded_xml"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__batch_id) -> _WhichOneofReturnType__batch_id | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__callback_url) -> _WhichOneofReturnType__callback_url | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__use_embedded_xml) -> _WhichOneofReturnType__use_embedded_xml | None: ...
 
 Global___Job: _TypeAlias = Job  # noqa: Y015
 
@@ -180,12 +188,14 @@ class CreateJobRequest(_message.Message):
     FILE_ID_FIELD_NUMBER: _builtins.int
     CALLBACK_URL_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
+    USE_EMBEDDED_XML_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     document_type: _results_pb2.DocumentType.ValueType
     document_id: _builtins.str
     file_id: _builtins.str
     callback_url: _builtins.str
     provider: _builtins.str
+    use_embedded_xml: _builtins.bool
     def __init__(
         self,
         *,
@@ -195,14 +205,20 @@ class CreateJobRequest(_message.Message):
         file_id: _builtins.str = ...,
         callback_url: _builtins.str | None = ...,
         provider: _builtins.str = ...,
+        use_embedded_xml: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url", "callback_url", b"callback_url"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url", "_use_embedded_xml", b"_use_embedded_xml", "callback_url", b"callback_url", "use_embedded_xml", b"use_embedded_xml"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url", "callback_url", b"callback_url", "document_id", b"document_id", "document_type", b"document_type", "file_id", b"file_id", "provider", b"provider", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url", "_use_embedded_xml", b"_use_embedded_xml", "callback_url", b"callback_url", "document_id", b"document_id", "document_type", b"document_type", "file_id", b"file_id", "provider", b"provider", "use_embedded_xml", b"use_embedded_xml", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__callback_url: _TypeAlias = _typing.Literal["callback_url"]  # noqa: Y015
     _WhichOneofArgType__callback_url: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url"]  # noqa: Y015
+    _WhichOneofReturnType__use_embedded_xml: _TypeAlias = _typing.Literal["use_embedded_xml"]  # noqa: Y015
+    _WhichOneofArgType__use_embedded_xml: _TypeAlias = _typing.Literal["_use_embedded_xml", b"_use_embedded_xml"]  # noqa: Y015
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__callback_url) -> _WhichOneofReturnType__callback_url | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__use_embedded_xml) -> _WhichOneofReturnType__use_embedded_xml | None: ...
 
 Global___CreateJobRequest: _TypeAlias = CreateJobRequest  # noqa: Y015
 
@@ -368,10 +384,12 @@ class CreateBatchRequest(_message.Message):
     FILES_FIELD_NUMBER: _builtins.int
     CALLBACK_URL_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
+    USE_EMBEDDED_XML_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     document_type: _results_pb2.DocumentType.ValueType
     callback_url: _builtins.str
     provider: _builtins.str
+    use_embedded_xml: _builtins.bool
     @_builtins.property
     def files(self) -> _containers.RepeatedCompositeFieldContainer[Global___BatchFile]: ...
     def __init__(
@@ -382,14 +400,20 @@ class CreateBatchRequest(_message.Message):
         files: _abc.Iterable[Global___BatchFile] | None = ...,
         callback_url: _builtins.str | None = ...,
         provider: _builtins.str = ...,
+        use_embedded_xml: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url", "callback_url", b"callback_url"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url", "_use_embedded_xml", b"_use_embedded_xml", "callback_url", b"callback_url", "use_embedded_xml", b"use_embedded_xml"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url", "callback_url", b"callback_url", "document_type", b"document_type", "files", b"files", "provider", b"provider", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url", "_use_embedded_xml", b"_use_embedded_xml", "callback_url", b"callback_url", "document_type", b"document_type", "files", b"files", "provider", b"provider", "use_embedded_xml", b"use_embedded_xml", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__callback_url: _TypeAlias = _typing.Literal["callback_url"]  # noqa: Y015
     _WhichOneofArgType__callback_url: _TypeAlias = _typing.Literal["_callback_url", b"_callback_url"]  # noqa: Y015
+    _WhichOneofReturnType__use_embedded_xml: _TypeAlias = _typing.Literal["use_embedded_xml"]  # noqa: Y015
+    _WhichOneofArgType__use_embedded_xml: _TypeAlias = _typing.Literal["_use_embedded_xml", b"_use_embedded_xml"]  # noqa: Y015
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__callback_url) -> _WhichOneofReturnType__callback_url | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__use_embedded_xml) -> _WhichOneofReturnType__use_embedded_xml | None: ...
 
 Global___CreateBatchRequest: _TypeAlias = CreateBatchRequest  # noqa: Y015
 

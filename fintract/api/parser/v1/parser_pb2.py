@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from fintract.api.results.v1 import results_pb2 as fintract_dot_api_dot_results_dot_v1_dot_results__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#fintract/api/parser/v1/parser.proto\x12\x16\x66intract.api.parser.v1\x1a%fintract/api/results/v1/results.proto\"\xe1\x01\n\x14ParseDocumentRequest\x12<\n\rdocument_type\x18\x01 \x01(\x0e\x32%.fintract.api.results.v1.DocumentType\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x15\n\x08password\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\x1d\n\x10use_embedded_xml\x18\x06 \x01(\x08H\x01\x88\x01\x01\x42\x0b\n\t_passwordB\x13\n\x11_use_embedded_xml\"\\\n\x15ParseDocumentResponse\x12\x34\n\x06result\x18\x01 \x01(\x0b\x32$.fintract.api.results.v1.ParseResult\x12\r\n\x05pages\x18\x02 \x01(\x05\"\xa5\x01\n\x0c\x44ocumentTask\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x04 \x01(\t\x12<\n\rdocument_type\x18\x05 \x01(\x0e\x32%.fintract.api.results.v1.DocumentType\x12\x10\n\x08provider\x18\x06 \x01(\t\"\xca\x01\n\x08PageTask\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x04 \x01(\t\x12\x12\n\npage_index\x18\x05 \x01(\x05\x12\x13\n\x0bpages_total\x18\x06 \x01(\x05\x12<\n\rdocument_type\x18\x07 \x01(\x0e\x32%.fintract.api.results.v1.DocumentType\x12\x10\n\x08provider\x18\x08 \x01(\t2}\n\rParserService\x12l\n\rParseDocument\x12,.fintract.api.parser.v1.ParseDocumentRequest\x1a-.fintract.api.parser.v1.ParseDocumentResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#fintract/api/parser/v1/parser.proto\x12\x16\x66intract.api.parser.v1\x1a%fintract/api/results/v1/results.proto\"\xe1\x01\n\x14ParseDocumentRequest\x12<\n\rdocument_type\x18\x01 \x01(\x0e\x32%.fintract.api.results.v1.DocumentType\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x15\n\x08password\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\x1d\n\x10use_embedded_xml\x18\x06 \x01(\x08H\x01\x88\x01\x01\x42\x0b\n\t_passwordB\x13\n\x11_use_embedded_xml\"\\\n\x15ParseDocumentResponse\x12\x34\n\x06result\x18\x01 \x01(\x0b\x32$.fintract.api.results.v1.ParseResult\x12\r\n\x05pages\x18\x02 \x01(\x05\"\xd9\x01\n\x0c\x44ocumentTask\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x04 \x01(\t\x12<\n\rdocument_type\x18\x05 \x01(\x0e\x32%.fintract.api.results.v1.DocumentType\x12\x10\n\x08provider\x18\x06 \x01(\t\x12\x1d\n\x10use_embedded_xml\x18\x07 \x01(\x08H\x00\x88\x01\x01\x42\x13\n\x11_use_embedded_xml\"\xfe\x01\n\x08PageTask\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64ocument_id\x18\x03 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x04 \x01(\t\x12\x12\n\npage_index\x18\x05 \x01(\x05\x12\x13\n\x0bpages_total\x18\x06 \x01(\x05\x12<\n\rdocument_type\x18\x07 \x01(\x0e\x32%.fintract.api.results.v1.DocumentType\x12\x10\n\x08provider\x18\x08 \x01(\t\x12\x1d\n\x10use_embedded_xml\x18\t \x01(\x08H\x00\x88\x01\x01\x42\x13\n\x11_use_embedded_xml2}\n\rParserService\x12l\n\rParseDocument\x12,.fintract.api.parser.v1.ParseDocumentRequest\x1a-.fintract.api.parser.v1.ParseDocumentResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,9 +37,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PARSEDOCUMENTRESPONSE']._serialized_start=330
   _globals['_PARSEDOCUMENTRESPONSE']._serialized_end=422
   _globals['_DOCUMENTTASK']._serialized_start=425
-  _globals['_DOCUMENTTASK']._serialized_end=590
-  _globals['_PAGETASK']._serialized_start=593
-  _globals['_PAGETASK']._serialized_end=795
-  _globals['_PARSERSERVICE']._serialized_start=797
-  _globals['_PARSERSERVICE']._serialized_end=922
+  _globals['_DOCUMENTTASK']._serialized_end=642
+  _globals['_PAGETASK']._serialized_start=645
+  _globals['_PAGETASK']._serialized_end=899
+  _globals['_PARSERSERVICE']._serialized_start=901
+  _globals['_PARSERSERVICE']._serialized_end=1026
 # @@protoc_insertion_point(module_scope)

@@ -99,6 +99,7 @@ class DocumentTask(_message.Message):
     FILE_ID_FIELD_NUMBER: _builtins.int
     DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
+    USE_EMBEDDED_XML_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     user_id: _builtins.str
     document_id: _builtins.str
@@ -106,6 +107,8 @@ class DocumentTask(_message.Message):
     document_type: _results_pb2.DocumentType.ValueType
     provider: _builtins.str
     """local | gemini | hybrid ("" = deployment default)"""
+    use_embedded_xml: _builtins.bool
+    """unset = the parser's PARSER_USE_EMBEDDED_XML"""
     def __init__(
         self,
         *,
@@ -115,12 +118,15 @@ class DocumentTask(_message.Message):
         file_id: _builtins.str = ...,
         document_type: _results_pb2.DocumentType.ValueType = ...,
         provider: _builtins.str = ...,
+        use_embedded_xml: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_use_embedded_xml", b"_use_embedded_xml", "use_embedded_xml", b"use_embedded_xml"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "document_type", b"document_type", "file_id", b"file_id", "job_id", b"job_id", "provider", b"provider", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_use_embedded_xml", b"_use_embedded_xml", "document_id", b"document_id", "document_type", b"document_type", "file_id", b"file_id", "job_id", b"job_id", "provider", b"provider", "use_embedded_xml", b"use_embedded_xml", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__use_embedded_xml: _TypeAlias = _typing.Literal["use_embedded_xml"]  # noqa: Y015
+    _WhichOneofArgType__use_embedded_xml: _TypeAlias = _typing.Literal["_use_embedded_xml", b"_use_embedded_xml"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__use_embedded_xml) -> _WhichOneofReturnType__use_embedded_xml | None: ...
 
 Global___DocumentTask: _TypeAlias = DocumentTask  # noqa: Y015
 
@@ -138,6 +144,7 @@ class PageTask(_message.Message):
     PAGES_TOTAL_FIELD_NUMBER: _builtins.int
     DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
+    USE_EMBEDDED_XML_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     user_id: _builtins.str
     document_id: _builtins.str
@@ -147,6 +154,7 @@ class PageTask(_message.Message):
     pages_total: _builtins.int
     document_type: _results_pb2.DocumentType.ValueType
     provider: _builtins.str
+    use_embedded_xml: _builtins.bool
     def __init__(
         self,
         *,
@@ -158,11 +166,14 @@ class PageTask(_message.Message):
         pages_total: _builtins.int = ...,
         document_type: _results_pb2.DocumentType.ValueType = ...,
         provider: _builtins.str = ...,
+        use_embedded_xml: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_use_embedded_xml", b"_use_embedded_xml", "use_embedded_xml", b"use_embedded_xml"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "document_type", b"document_type", "file_id", b"file_id", "job_id", b"job_id", "page_index", b"page_index", "pages_total", b"pages_total", "provider", b"provider", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_use_embedded_xml", b"_use_embedded_xml", "document_id", b"document_id", "document_type", b"document_type", "file_id", b"file_id", "job_id", b"job_id", "page_index", b"page_index", "pages_total", b"pages_total", "provider", b"provider", "use_embedded_xml", b"use_embedded_xml", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__use_embedded_xml: _TypeAlias = _typing.Literal["use_embedded_xml"]  # noqa: Y015
+    _WhichOneofArgType__use_embedded_xml: _TypeAlias = _typing.Literal["_use_embedded_xml", b"_use_embedded_xml"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__use_embedded_xml) -> _WhichOneofReturnType__use_embedded_xml | None: ...
 
 Global___PageTask: _TypeAlias = PageTask  # noqa: Y015
