@@ -555,31 +555,42 @@ class _Table:
     columns: list[ColumnOut]
     amount_cols: list[ColumnOut]
     text_cols: list[ColumnOut]
+    text_right: float = 1e9  # where amounts begin: text beyond is not a wrapped description
+    _amount_spans: list[tuple[float, float, str]] = field(default_factory=list)
+    _text_starts: list[tuple[float, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.text_right = min((c.x0 for c in self.amount_cols), default=1e9)
+        self._amount_spans = [(c.x0, c.x1, c.role) for c in self.amount_cols]
+        self._text_starts = [
+            (
+                c.x0
+                - (max(12.0, 0.6 * (c.x1 - c.x0)) if c.role in ("date", "value_date") else 12.0),
+                c.role,
+            )
+            for c in self.text_cols
+        ]
 
     def amount_role(self, w: Word) -> str | None:
-        best: tuple[float, str] | None = None
-        for col in self.amount_cols:
-            d = min(abs(w.x1 - col.x1), _span_distance(w.x0, w.x1, col.x0, col.x1) + 4)
-            if best is None or d < best[0]:
-                best = (d, col.role)
-        if best is None or best[0] > 40:
-            return None
-        return best[1]
-
-    def text_role(self, w: Word) -> str:
-        role = self.text_cols[0].role if self.text_cols else "description"
-        for col in self.text_cols:
-            slack = (
-                max(12.0, 0.6 * (col.x1 - col.x0)) if col.role in ("date", "value_date") else 12.0
-            )
-            if col.x0 - slack <= w.x0:
-                role = col.role
+        best = 41.0
+        role: str | None = None
+        wx0, wx1 = w.x0, w.x1
+        for x0, x1, name in self._amount_spans:
+            d = abs(wx1 - x1)
+            if d > 4:
+                span = _span_distance(wx0, wx1, x0, x1) + 4
+                d = span if span < d else d
+            if d < best:
+                best, role = d, name
         return role
 
-    @property
-    def text_right(self) -> float:
-        """Where amounts begin: text beyond this is not a wrapped description."""
-        return min((c.x0 for c in self.amount_cols), default=1e9)
+    def text_role(self, w: Word) -> str:
+        role = self._text_starts[0][1] if self._text_starts else "description"
+        wx0 = w.x0
+        for start, name in self._text_starts:
+            if start <= wx0:
+                role = name
+        return role
 
 
 def _table_for(columns: list[ColumnOut], lines: Sequence[Line]) -> _Table:

@@ -85,7 +85,7 @@ def group_lines(
                 y1 = w.y1 if w.y1 > y1 else y1
             items.append(Word("", x0, y0, x1, y1, 1.0, key))
     lines = _group(items, tolerance, 0.0)
-    slope = _residual_slope(lines)
+    slope = 0.0 if trust_groups else _residual_slope(lines)  # a text layer is not skewed
     if abs(slope) > 0.002:
         lines = _group(items, tolerance, slope)
     if trust_groups:
@@ -111,17 +111,19 @@ def _residual_slope(lines: Sequence[Line]) -> float:
 
 
 def _group(items: list[Word], tolerance: float, slope: float) -> list[Line]:
-    def key(w: Word) -> float:
-        return w.cy - slope * w.cx
-
-    items = sorted(items, key=lambda w: (key(w), w.x0))
-    typical = statistics.median(w.height for w in items) or 1.0
+    keyed = sorted(
+        (((w.y0 + w.y1) - slope * (w.x0 + w.x1)) / 2, w.x0, i) for i, w in enumerate(items)
+    )
+    heights = sorted(w.y1 - w.y0 for w in items)
+    typical = heights[len(heights) // 2] or 1.0
     lines: list[Line] = []
     centres: list[float] = []
     open_from = 0  # lines before this index are too far above to take more words
-    for w in items:
-        limit = tolerance * max(min(w.height, typical * 1.5), typical * 0.5)
-        wy = key(w)
+    low, high = typical * 0.5, typical * 1.5
+    for wy, _, index in keyed:
+        w = items[index]
+        h = w.y1 - w.y0
+        limit = tolerance * (high if h > high else low if h < low else h)
         while open_from < len(lines) and wy - centres[open_from] > 2 * typical:
             open_from += 1
         best = -1
