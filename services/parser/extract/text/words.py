@@ -80,7 +80,7 @@ def text_layer_usable(texts: Sequence[str]) -> bool:
     """True when the text layer reads as text: enough words, few unmapped glyphs."""
     if len(texts) < _MIN_WORDS:
         return False
-    chars = "".join(texts)[:4000]
+    chars = "".join(texts[:300])[:1500]
     if not chars:
         return False
     bad = len(_BAD_CHARS.findall(chars))
