@@ -288,7 +288,12 @@ def run(
     say: Say = print,
 ) -> None:
     """Start the stack, print where it is, and block until Ctrl-C/SIGTERM."""
-    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Both explicitly: a shell starting us in the background leaves SIGINT ignored.
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     stack: Stack | None = None
     try:
         stack = start_stack(
@@ -309,7 +314,8 @@ def run(
     finally:
         if stack is not None:
             stack.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _dev_key(env: dict[str, str]) -> str:
