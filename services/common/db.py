@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import MetaData, event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from fintract.sql import create_engine, normalise_url
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -24,43 +25,6 @@ NAMING_CONVENTION = {
 
 def make_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def normalise_url(url: str) -> str:
-    """Accept plain ``postgresql://`` and ``sqlite:///`` URLs and pick the async drivers."""
-    if url.startswith(("postgres://", "postgresql://")):
-        return "postgresql+asyncpg://" + url.split("://", 1)[1]
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.split(":///", 1)[1]
-    return url
-
-
-def create_engine(url: str, *, schema: str = "", echo: bool = False) -> AsyncEngine:
-    """An engine with sane pooling; SQLite gets WAL and a busy timeout for multi-process use."""
-    url = normalise_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
-    if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30}
-        kwargs["poolclass"] = NullPool if ":memory:" not in url else None
-        if kwargs["poolclass"] is None:
-            del kwargs["poolclass"]
-    else:
-        kwargs.update(pool_size=5, max_overflow=10, pool_pre_ping=True)
-        if schema:
-            kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-    engine = create_async_engine(url, **kwargs)
-    if url.startswith("sqlite"):
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
