@@ -149,9 +149,18 @@ def _join_tokens(words: list[Word]) -> list[Word]:
     words = _split_colons(words)
     out: list[Word] = []
     i = 0
-    while i < len(words):
+    flags = _JOIN_FLAGS
+    n_words = len(words)
+    while i < n_words:
         w = words[i]
-        h = max(w.height, 1.0)
+        flag = flags.get(w.text)
+        if flag is None:
+            flag = _needs_join(w.text)
+        if not flag:  # no date start, currency word or Dr/Cr marker: nothing to join
+            out.append(w)
+            i += 1
+            continue
+        h = max(w.y1 - w.y0, 1.0)
         # multi-word dates: "03 Jan 2025", "Jan 3, 2025", "03 Jan"
         joined = False
         for span in (3, 2) if _may_start_date(w.text) else ():
@@ -161,7 +170,7 @@ def _join_tokens(words: list[Word]) -> list[Word]:
                     0 <= group[k + 1].x0 - group[k].x1 <= 0.9 * h for k in range(span - 1)
                 )
                 text = " ".join(g.text for g in group)
-                if gaps_ok and any(c.isalpha() for c in text) and is_date(text):
+                if gaps_ok and any(c.isalpha() for c in text) and _is_date(text):
                     merged = group[0]
                     for g in group[1:]:
                         merged = _merge(merged, g)
@@ -202,6 +211,7 @@ def _join_tokens(words: list[Word]) -> list[Word]:
 
 
 _MONTH_PREFIXES = frozenset(m[:3] for m in MONTHS)
+_is_date = lru_cache(maxsize=16384)(is_date)  # the same date words recur on every row
 
 
 @lru_cache(maxsize=8192)
@@ -248,13 +258,20 @@ class _Header:
     y1: float
 
 
+@lru_cache(maxsize=16384)
+def _header_parts(text: str) -> tuple[tuple[str, ...], int]:
+    """A word's normalised parts, and how many of them can start a header phrase."""
+    parts = tuple(normalise(text).split())
+    return parts, sum(1 for t in parts if t in _FIRST_TOKENS)
+
+
 def _match_header(words: Sequence[Word]) -> _Header | None:
+    if sum(_header_parts(w.text)[1] for w in words) < 3:
+        return None
     tokens: list[tuple[str, int]] = []
     for index, w in enumerate(words):
-        for part in normalise(w.text).split():
+        for part in _header_parts(w.text)[0]:
             tokens.append((part, index))
-    if not tokens or sum(1 for t, _ in tokens if t in _FIRST_TOKENS) < 3:
-        return None
     found: list[tuple[Role, float, float]] = []
     matched = 0
     unit = 0

@@ -99,6 +99,7 @@ _SYMBOL_RE = re.compile(
     "|".join(re.escape(s) for s in sorted(SYMBOLS, key=len, reverse=True) if s[0] in "₹€£¥₩₱₦₺₫฿$")
     + r"|\b(?:US|S|A|AU|C|CA|NZ|HK|R)\$"
 )
+_RS_RE = re.compile(r"\bRs\.?\s*\d")
 _CODE_RE = re.compile(r"\b(" + "|".join(sorted(CODES)) + r")\b")
 _EDGE_RE = re.compile(
     r"^(?P<pre>(?:[A-Z]{3}|Rs\.?|RM|zł|Kč|[A-Z]{1,2}\$|[₹€£¥₩₱₦₺₫฿$]))\s*(?=[\d(+\-−.,])"
@@ -154,7 +155,7 @@ def decide_currency(texts: Iterable[str]) -> str | None:
             code = SYMBOLS.get(match.group(0))
             if code:
                 votes[code] += 1 if match.group(0) == "$" else 2
-        if re.search(r"\bRs\.?\s*\d", text):
+        if "Rs" in text and _RS_RE.search(text):
             votes["INR"] += 2
         lowered = text.lower()
         for word, code in _CONTEXT:

@@ -173,8 +173,9 @@ def join_split_numbers(line: Line) -> Line:
         prev = out[-1]
         gap = w.x0 - prev.x1
         if (
-            _HEAD.match(prev.text.replace(" ", ""))
+            w.text[:3].isdigit()  # what _GROUP needs: a cheap test first
             and _GROUP.match(w.text)
+            and _HEAD.match(prev.text.replace(" ", ""))
             and 0 <= gap <= 0.45 * max(prev.height, w.height)
         ):
             out[-1] = Word(

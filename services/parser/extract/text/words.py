@@ -73,7 +73,7 @@ class PageWords:
 
 
 _BAD_CHARS = re.compile("[\ufffd\ue000-\uf8ff\U000f0000-\U0010ffff\x00-\x08\x0b\x0c\x0e-\x1f]")
-_ALNUM = re.compile(r"\w")
+_NOT_ALNUM = re.compile(r"\W+")
 
 
 def text_layer_usable(texts: Sequence[str]) -> bool:
@@ -86,7 +86,7 @@ def text_layer_usable(texts: Sequence[str]) -> bool:
     bad = len(_BAD_CHARS.findall(chars))
     if bad / len(chars) > 0.05:
         return False
-    alnum = len(_ALNUM.findall(chars))
+    alnum = len(_NOT_ALNUM.sub("", chars))  # the \w characters, without a list of them
     return alnum / len(chars) >= 0.4
 
 
@@ -94,10 +94,14 @@ def page_words(page: pymupdf.Page, *, allow_ocr: bool = True) -> PageWords:
     """The words of a PDF (or image-document) page, from its text layer or by OCR."""
     rect = page.rect
     raw = page.get_text("words", sort=False)
-    if raw and text_layer_usable([w[4] for w in raw]) and not _mostly_hidden_by_image(page, raw):
-        matrix = page.rotation_matrix
+    if (
+        raw
+        and text_layer_usable([w[4] for w in raw[:300]])
+        and not _mostly_hidden_by_image(page, raw)
+    ):
         words: list[Word] = []
         if page.rotation:
+            matrix = page.rotation_matrix
             for x0, y0, x1, y1, text, block, line, _ in raw:
                 r = pymupdf.Rect(x0, y0, x1, y1) * matrix
                 words.append(Word(text, r.x0, r.y0, r.x1, r.y1, 1.0, block * 1000 + line))
