@@ -44,3 +44,13 @@ def test_png_invoice_through_ocr(corpus: Path) -> None:
     assert source == "ocr"
     assert result.total == 319.0
     assert result.invoice_date == "2015-10-20"
+
+
+@pytest.mark.slow
+def test_scanned_party_names_keep_their_spaces() -> None:
+    # OCR reads this scan's names as "Summit LogisticsSARL" and "CedarElectricals SARL"
+    doc = make_invoice(1, "scanned")
+    result, source = _read(doc.pdf, "application/pdf")
+    assert source == "ocr"
+    assert result.seller.name == doc.truth["seller"]["name"] == "Summit Logistics SARL"
+    assert result.buyer.name == doc.truth["buyer"]["name"] == "Cedar Electricals SARL"
