@@ -631,8 +631,9 @@ def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
     """Words of a line by role; ``True`` when the line starts with a date."""
     cells: dict[str, list[Word]] = {}
     starts_dated = False
+    kinds = _KINDS
     for pos, w in enumerate(line.words):
-        kind = _kind(w)
+        kind = kinds.get(w.text) or _kind(w)
         role: str | None = None
         if kind == "amount":
             role = table.amount_role(w)
@@ -731,7 +732,7 @@ def analyse_page_data(pw: PageWords, index: int) -> dict[str, Any]:
                 info_before += 1
             continue
         cells, starts_dated = _cells(line, table)
-        has_amount = any(r in cells for r in AMOUNT_ROLES)
+        has_amount = not cells.keys().isdisjoint(AMOUNT_ROLES)
         text_words = [w for r in ("description", "reference") for w in cells.get(r, ())]
         cy = line.cy
         near = prev_y is not None and cy - prev_y <= max(2.2 * line_h, 1.0)
@@ -811,8 +812,11 @@ def _add(build: _RowBuild, cells: dict[str, list[Word]]) -> None:
     row = build.row
     confidence = row["confidence"]
     for role, words in cells.items():
-        text = words[0].text if len(words) == 1 else " ".join(w.text for w in words)
-        conf = min(w.confidence for w in words)
+        if len(words) == 1:
+            text, conf = words[0].text, words[0].confidence
+        else:
+            text = " ".join(w.text for w in words)
+            conf = min(w.confidence for w in words)
         if role in _SINGLE:
             if row.get(role) is None:
                 row[role] = text

@@ -199,6 +199,7 @@ def _read_core(
     return Decimal(head + "." + tail), sep, False  # type: ignore[return-value]
 
 
+@lru_cache(maxsize=32768)  # Amount is frozen: sharing one instance per text is safe
 def parse_amount(text: str, *, decimal_mark: DecimalMark | None = None) -> Amount | None:
     """Parse one amount; ``None`` when ``text`` is not an amount.
 

@@ -99,6 +99,7 @@ _SYMBOL_RE = re.compile(
     "|".join(re.escape(s) for s in sorted(SYMBOLS, key=len, reverse=True) if s[0] in "₹€£¥₩₱₦₺₫฿$")
     + r"|\b(?:US|S|A|AU|C|CA|NZ|HK|R)\$"
 )
+_MAY_NAME = re.compile(r"[^\d\s.,()+\-']")
 _RS_RE = re.compile(r"\bRs\.?\s*\d")
 _CODE_RE = re.compile(r"\b(" + "|".join(sorted(CODES)) + r")\b")
 _EDGE_RE = re.compile(
@@ -149,6 +150,8 @@ def decide_currency(texts: Iterable[str]) -> str | None:
     """The document's currency: most named code/symbol; a specific ``S$`` beats a bare ``$``."""
     votes: Counter[str] = Counter()
     for text in texts:
+        if not _MAY_NAME.search(text):
+            continue  # digits and punctuation only: no code, symbol or word
         for match in _CODE_RE.finditer(text):
             votes[match.group(1)] += 3
         for match in _SYMBOL_RE.finditer(text):

@@ -11,10 +11,13 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from services.parser.extract.text.words import Word
 
 __all__ = ["Line", "group_lines", "join_split_numbers"]
+
+_X0 = attrgetter("x0")
 
 
 @dataclass(slots=True)
@@ -90,9 +93,7 @@ def group_lines(
         lines = _group(items, tolerance, slope)
     if trust_groups:
         for line in lines:
-            line.words = sorted(
-                (w for pseudo in line.words for w in chunks[pseudo.group]), key=lambda w: w.x0
-            )
+            line.words = sorted((w for pseudo in line.words for w in chunks[pseudo.group]), key=_X0)
     return [join_split_numbers(line) for line in lines]
 
 
@@ -141,7 +142,7 @@ def _group(items: list[Word], tolerance: float, slope: float) -> list[Line]:
             centres[best] += (wy - centres[best]) / len(line.words)
     order = sorted(range(len(lines)), key=lambda i: centres[i])
     for line in lines:
-        line.words.sort(key=lambda w: w.x0)
+        line.words.sort(key=_X0)
     return [lines[i] for i in order]
 
 
@@ -170,13 +171,13 @@ def join_split_numbers(line: Line) -> Line:
         return line
     out: list[Word] = [words[0]]
     for w in words[1:]:
+        if not (w.text[:3].isdigit() and _GROUP.match(w.text)):  # cheap tests first
+            out.append(w)
+            continue
         prev = out[-1]
         gap = w.x0 - prev.x1
-        if (
-            w.text[:3].isdigit()  # what _GROUP needs: a cheap test first
-            and _GROUP.match(w.text)
-            and _HEAD.match(prev.text.replace(" ", ""))
-            and 0 <= gap <= 0.45 * max(prev.height, w.height)
+        if _HEAD.match(prev.text.replace(" ", "")) and 0 <= gap <= 0.45 * max(
+            prev.height, w.height
         ):
             out[-1] = Word(
                 f"{prev.text} {w.text}",
