@@ -54,3 +54,11 @@ def test_scanned_party_names_keep_their_spaces() -> None:
     assert source == "ocr"
     assert result.seller.name == doc.truth["seller"]["name"] == "Summit Logistics SARL"
     assert result.buyer.name == doc.truth["buyer"]["name"] == "Cedar Electricals SARL"
+
+
+@pytest.mark.slow
+def test_scanned_large_print_name_read_whole() -> None:
+    # the OCR boxes of this 14-pt name leave word-high gaps between "Media", "Pvt" and "Ltd"
+    doc = make_invoice(0, "scanned")
+    result, _ = _read(doc.pdf, "application/pdf")
+    assert result.seller.name == doc.truth["seller"]["name"] == "Rheinland Media Pvt Ltd"

@@ -7,7 +7,11 @@ import pytest
 
 from services.parser.extract.invoice import pages
 from services.parser.extract.invoice.layout import Word
-from services.parser.extract.invoice.pages import read_page_words, split_run_together
+from services.parser.extract.invoice.pages import (
+    close_line_gaps,
+    read_page_words,
+    split_run_together,
+)
 from services.parser.extract.source import SourceDocument
 from services.parser.extract.text.words import PageWords
 from services.parser.extract.text.words import Word as SourceWord
@@ -79,3 +83,20 @@ def test_ocr_words_are_split(monkeypatch: pytest.MonkeyPatch) -> None:
     source.close()
     assert model.source == "ocr"
     assert [w.text for w in model.words] == ["Cedar", "Electricals", "McDonald"]
+
+
+def test_ocr_line_gaps_closed_inside_a_detected_line_only() -> None:
+    # OCR boxes hug character centres: in large print "Pvt" sits a word-height away
+    words = [
+        SourceWord("Rheinland", 46.0, 47.0, 127.0, 62.0, 0.99, 0),
+        SourceWord("Pvt", 143.0, 47.0, 162.0, 62.0, 0.99, 0),
+        SourceWord("Ltd", 165.0, 47.0, 186.0, 62.0, 0.99, 0),
+        SourceWord("TAX", 443.0, 48.0, 468.0, 64.0, 0.99, 1),  # another detected line
+    ]
+    closed = close_line_gaps(words)
+    assert [w.text for w in closed] == ["Rheinland", "Pvt", "Ltd", "TAX"]
+    assert closed[1].x0 - closed[0].x1 == pytest.approx(7.5)  # half of the 15-pt height
+    assert (closed[0].x1, closed[1].x0) == (131.25, 138.75)  # closed from both sides
+    assert (closed[1].x1, closed[2].x0) == (162.0, 165.0)  # already narrow: unchanged
+    assert (closed[0].x0, closed[2].x1) == (46.0, 186.0)  # the line's edges stay
+    assert (closed[3].x0, closed[3].x1) == (443.0, 468.0)  # no closing across lines
