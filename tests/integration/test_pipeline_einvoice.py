@@ -58,3 +58,30 @@ async def test_request_option_wins_over_the_setting(
     assert (default_source == "embedded_xml") is deployment_default
     assert await _source_of(stack, user, document, True) == "embedded_xml"
     assert await _source_of(stack, user, document, False) != "embedded_xml"
+
+
+async def test_multipage_invoice_through_the_real_pipeline(stack: Stack) -> None:
+    """100+ line items over several pages: ingest → jobs → NATS fan-out → workers → assembly."""
+    from bench.invoices.generate import make_invoice
+
+    doc = make_invoice(4, "multipage")
+    await stack.start_parser()
+    document = await stack.upload("multipage", doc.pdf, "long-invoice.pdf")
+    assert document.pages >= 3
+    request = jobs_pb2.CreateJobRequest(
+        user_id="multipage",
+        document_type=INVOICE,
+        document_id=document.doc_id,
+        file_id=document.file_id,
+    )
+    job = (await stack.jobs_stub.CreateJob(request)).job
+    done = await stack.wait_terminal("multipage", job.job_id, timeout=180)
+    assert done.status == jobs_pb2.JOB_STATUS_COMPLETED, done.error
+    assert done.pages_done == done.pages_total == document.pages
+    invoice = done.result.invoice
+    got = [(li.description, li.quantity, li.amount) for li in invoice.line_items]
+    want = [(li["description"], li["quantity"], li["amount"]) for li in doc.truth["line_items"]]
+    assert got == want
+    assert invoice.total == doc.truth["total"]
+    assert invoice.checks.line_items_sum_to_subtotal
+    assert invoice.checks.subtotal_plus_tax_equals_total
