@@ -32,6 +32,7 @@ from services.payments.dedupe import DuplicateIndex, perceptual_hash
 from services.payments.extract import PaymentFields, parse_match_date, validate
 from services.payments.image import InvalidImage, check_image, decode_base64, sha256_hex
 from services.payments.providers import PaymentProvider, ProviderFailed
+from services.payments.providers.gemini import Produced, gemini_router
 from services.payments.quota import DailyQuota
 from services.payments.settings import PaymentsSettings
 
@@ -84,6 +85,8 @@ class PaymentsCore:
         self.settings = settings
         self.redis = redis
         self.provider = provider
+        # local | gemini | hybrid per request; None when no Gemini key is configured.
+        self.router = gemini_router(provider)
         self.keys = Keys(settings.namespace)
         self.quota = DailyQuota(
             redis,
@@ -188,7 +191,8 @@ class PaymentsCore:
     ) -> pb.ParsePaymentResponse:
         if not await self.enabled():
             raise ParseRefused("service_disabled", "Payment parsing is disabled")
-        if request.provider and request.provider != self.provider.name:
+        routed = self.router is not None and self.router.handles(request.provider)
+        if request.provider and request.provider != self.provider.name and not routed:
             raise ParseRefused(
                 "ai_failed", f"Provider {request.provider!r} is not available on this deployment"
             )
@@ -226,10 +230,22 @@ class PaymentsCore:
                 " ".join(f"Daily request limit reached {scope}; resets at midnight UTC".split()),
             )
 
+        produced: Produced | None = None
         try:
-            extraction = await self.provider.extract(checked.image)
+            if self.router is not None and self.router.uses_gemini(request.provider):
+                extraction, produced = await self.router.extract(checked.image, request.provider)
+            else:
+                extraction = await self.provider.extract(checked.image)
         except ProviderFailed as exc:
-            raise ParseRefused("ai_failed", exc.message) from exc
+            code = exc.code if exc.code in ("ai_failed", "model_not_free") else "ai_failed"
+            raise ParseRefused(code, exc.message) from exc
+
+        def stamp(answer: pb.ParsePaymentResponse) -> pb.ParsePaymentResponse:
+            """Name what really produced the answer (Gemini, or local under hybrid)."""
+            if produced is not None:
+                for name, value in produced.metadata().items():
+                    setattr(answer.metadata, name, value)
+            return answer
 
         phash = perceptual_hash(checked.image)
         if not extraction.is_payment_screenshot:
@@ -239,7 +255,7 @@ class PaymentsCore:
                 image_hash=image_hash,
                 timer=timer,
             )
-            await self.duplicates.remember_answer(image_hash, answer.SerializeToString())
+            await self.duplicates.remember_answer(image_hash, stamp(answer).SerializeToString())
             return answer
         verdict = validate(
             extraction,
@@ -254,12 +270,15 @@ class PaymentsCore:
             )
             answer.metadata.is_payment_screenshot = True
             answer.metadata.confidence = extraction.confidence
-            await self.duplicates.remember_answer(image_hash, answer.SerializeToString())
+            await self.duplicates.remember_answer(image_hash, stamp(answer).SerializeToString())
             return answer
 
         similar = await self.duplicates.find_similar(phash, exclude_sha256=image_hash)
         await self.duplicates.remember_picture(phash, image_hash)
         review_reason = verdict.review_reason
+        gemini_reason = produced.review_reason if produced is not None else None
+        if gemini_reason and review_reason in (None, "low_confidence"):
+            review_reason = gemini_reason  # unverified_value says more than low_confidence
         answer = pb.ParsePaymentResponse(
             success=True,
             data=_data(extraction.fields),
@@ -273,6 +292,7 @@ class PaymentsCore:
         )
         if review_reason is not None:
             answer.metadata.review_reason = review_reason
+        stamp(answer)
         # Cached before the perceptual verdict: a later exact copy is "duplicate" anyway.
         await self.duplicates.remember_answer(image_hash, answer.SerializeToString())
         if similar is not None:
