@@ -220,6 +220,7 @@ async def run(args: argparse.Namespace) -> dict[str, Tally]:
         GEMINI_MASK_ACCOUNT_NUMBERS=False,  # the fake looks answers up by the bytes it gets
         GEMINI_MASK_UPI_IDS=False,
         GEMINI_ATTEMPT_TIMEOUT_S=max(10.0, args.delay * 4),
+        GEMINI_RPM={},  # the fake server has no per-minute quota to respect
     )
     provider = GeminiProvider(settings, key_pool=KeyPool(["bench-key"]))
     try:
