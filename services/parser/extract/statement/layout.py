@@ -169,8 +169,7 @@ def _join_tokens(words: list[Word]) -> list[Word]:
                 gaps_ok = all(
                     0 <= group[k + 1].x0 - group[k].x1 <= 0.9 * h for k in range(span - 1)
                 )
-                text = " ".join(g.text for g in group)
-                if gaps_ok and any(c.isalpha() for c in text) and _is_date(text):
+                if gaps_ok and _is_word_date(" ".join(g.text for g in group)):
                     merged = group[0]
                     for g in group[1:]:
                         merged = _merge(merged, g)
@@ -211,7 +210,12 @@ def _join_tokens(words: list[Word]) -> list[Word]:
 
 
 _MONTH_PREFIXES = frozenset(m[:3] for m in MONTHS)
-_is_date = lru_cache(maxsize=16384)(is_date)  # the same date words recur on every row
+
+
+@lru_cache(maxsize=16384)  # the same date words recur on every row
+def _is_word_date(text: str) -> bool:
+    """A date written with a month name (``03 Jan 2025``), several words joined."""
+    return any(c.isalpha() for c in text) and is_date(text)
 
 
 @lru_cache(maxsize=8192)
@@ -383,7 +387,7 @@ def _find_headers(lines: Sequence[Line]) -> list[tuple[int, int, _Header]]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if _is_data(line) and sum(_kind(w) == "amount" for w in line.words) > 0:
+        if any(_kind(w) == "amount" for w in line.words):  # a data line with amounts
             i += 1
             continue
         best = _match_header(line.words)
@@ -595,7 +599,12 @@ class _Table:
         for x0, x1, name in self._amount_spans:
             d = abs(wx1 - x1)
             if d > 4:
-                span = _span_distance(wx0, wx1, x0, x1) + 4
+                # _span_distance(wx0, wx1, x0, x1) + 4, inlined: this runs for every amount
+                if (wx1 if wx1 < x1 else x1) - (wx0 if wx0 > x0 else x0) >= 0:
+                    span = 4.0
+                else:
+                    left, right = abs(wx0 - x1), abs(x0 - wx1)
+                    span = (left if left < right else right) + 4
                 d = span if span < d else d
             if d < best:
                 best, role = d, name
