@@ -211,7 +211,7 @@ def indian_grouping(amount: float, *, decimals: bool) -> str:
     s = str(whole)
     if len(s) > 3:
         head, tail = s[:-3], s[-3:]
-        parts = []
+        parts: list[str] = []
         while len(head) > 2:
             parts.insert(0, head[-2:])
             head = head[:-2]

@@ -15,7 +15,7 @@ already running server instead (e.g. ``make up``'s http://127.0.0.1:8010; then o
     python -m bench.payments.speed                  # 20 latency samples, workers 1 and 2
     python -m bench.payments.speed --quick
     python -m bench.payments.speed --url http://127.0.0.1:8010
-    OCR_THREADS=2 python -m bench.payments.speed --max-width 0   # the workers inherit both
+    PAYMENTS_OCR_THREADS=2 python -m bench.payments.speed --max-width 0   # workers inherit it
 
 The machine is shared: timings are noisy; compare runs taken at the same time.
 """
@@ -71,11 +71,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (Linux ``/proc``)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def stack(
     workers: int, *, namespace: str, var: Path, max_width: int, det_max_side: int = 0
-) -> Iterator[str]:
-    """``workers`` payments processes behind one anonymous gateway; yields its base URL."""
+) -> Iterator[tuple[str, list[int]]]:
+    """``workers`` payments processes behind one anonymous gateway; yields its base URL and
+    the workers' process ids."""
     from services.common.migrate import upgrade
 
     database = f"sqlite+aiosqlite:///{var}/bench.db"
@@ -131,7 +141,7 @@ def stack(
         # Every worker loads its models at start-up; one request each warms the rest.
         for i in range(workers):
             httpx.post(f"{url}/parse-payment", json={"image_base64": _warm(i)}, timeout=60)
-        yield url
+        yield url, [p.pid for p in procs[:workers]]
     finally:
         for proc in procs:
             proc.terminate()
@@ -179,22 +189,22 @@ def bare_ocr(
 ) -> tuple[list[float], list[float], list[float]]:
     """OCR alone on the same images: at full size, and downscaled as the service does (wall
     time, and the CPU time of the latter: what one request costs on an idle core)."""
-    from services.common.ocr import ocr_engine
     from services.payments.image import check_image
-    from services.payments.providers.local import prepare
+    from services.payments.providers.local import payments_engine, prepare
+    from services.payments.settings import PaymentsSettings
 
-    engine = ocr_engine()
+    engine = payments_engine(PaymentsSettings().ocr_threads)  # the service's engine
     engine.read(np.full((200, 200, 3), 255, dtype=np.uint8))
     full, scaled, cpu = [], [], []
     for image in images:
         checked = check_image(image)
         array = np.asarray(checked.image)
         start = time.perf_counter()
-        engine.read(array)
+        engine.read(array, profile="screenshot", det_max_side=det_max_side or None)
         full.append(time.perf_counter() - start)
         small = prepare(checked.image, max_width=max_width)
         start, start_cpu = time.perf_counter(), time.process_time()
-        engine.read(small, det_max_side=det_max_side or None)
+        engine.read(small, profile="screenshot", det_max_side=det_max_side or None)
         scaled.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return full, scaled, cpu
@@ -221,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         "--max-width", type=int, default=int(os.environ.get("PAYMENTS_OCR_MAX_WIDTH", "720"))
     )
     parser.add_argument(
-        "--det-max-side", type=int, default=int(os.environ.get("PAYMENTS_OCR_DET_MAX_SIDE", "960"))
+        "--det-max-side", type=int, default=int(os.environ.get("PAYMENTS_OCR_DET_MAX_SIDE", "0"))
     )
     args = parser.parse_args(argv)
     n = 8 if args.quick else args.n
@@ -232,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
         f"payments speed: 1080x2400 PNG screenshots, seed {args.seed}, "
         f"PAYMENTS_OCR_MAX_WIDTH={args.max_width}, "
         f"PAYMENTS_OCR_DET_MAX_SIDE={args.det_max_side}, "
-        f"OCR_THREADS={os.environ.get('OCR_THREADS', '1')}, load average "
+        f"PAYMENTS_OCR_THREADS={os.environ.get('PAYMENTS_OCR_THREADS', '1')}, load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine: noisy)\n"
     )
 
@@ -252,9 +262,11 @@ def main(argv: list[str] | None = None) -> None:
                     var=Path(tmp),
                     max_width=args.max_width,
                     det_max_side=args.det_max_side,
-                ) as url:
+                ) as (url, pids):
                     if w_index == 0:
+                        cpu_before = cpu_seconds(pids)
                         times, answers = latency(url, lat_images)
+                        cpu_used = cpu_seconds(pids) - cpu_before
                         results.append(
                             _row(f"POST /parse-payment, {workers} worker, 1 at a time", times)
                         )
@@ -267,6 +279,10 @@ def main(argv: list[str] | None = None) -> None:
                             )
                         )
                         results.append(f"  answers: {ok}/{len(answers)} success")
+                        results.append(
+                            f"  service CPU per request (user+sys of the worker): "
+                            f"{cpu_used / len(lat_images) * 1000:.0f} ms"
+                        )
                     batch = rest[w_index * tn : (w_index + 1) * tn]
                     rps = throughput(url, batch, concurrency=args.concurrency)
                     results.append(

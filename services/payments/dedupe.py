@@ -28,6 +28,12 @@ def perceptual_hash(image: Image.Image) -> str:
     return str(imagehash.phash(small, hash_size=HASH_SIZE))
 
 
+def warm_up() -> None:
+    """Hash one small picture now: the first pHash imports scipy (~0.5 s CPU), which
+    would otherwise land on the first request."""
+    perceptual_hash(Image.new("RGB", (64, 64), "white"))
+
+
 def hamming(a: str, b: str) -> int:
     return int(
         np.unpackbits(
@@ -88,4 +94,4 @@ class DuplicateIndex:
         await pipe.execute()
 
 
-__all__ = ["DuplicateIndex", "hamming", "perceptual_hash"]
+__all__ = ["DuplicateIndex", "hamming", "perceptual_hash", "warm_up"]

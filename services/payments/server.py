@@ -13,6 +13,7 @@ from services.common.grpc_server import GrpcService, run_until_signalled, start_
 from services.common.logging import configure_logging, get_logger
 from services.common.redis import redis_client
 from services.payments.core import PaymentsCore
+from services.payments.dedupe import warm_up as warm_up_dedupe
 from services.payments.providers import LocalProvider, PaymentProvider
 from services.payments.settings import PaymentsSettings, payments_settings
 
@@ -40,7 +41,9 @@ def make_provider(settings: PaymentsSettings) -> PaymentProvider:
     """The provider named by ``PAYMENTS_PROVIDER`` (only ``local`` exists today)."""
     if settings.provider == "local":
         return LocalProvider(
-            max_width=settings.ocr_max_width, det_max_side=settings.ocr_det_max_side
+            max_width=settings.ocr_max_width,
+            det_max_side=settings.ocr_det_max_side,
+            threads=settings.ocr_threads,
         )
     raise ValueError(f"unknown PAYMENTS_PROVIDER {settings.provider!r} (available: local)")
 
@@ -53,6 +56,8 @@ async def start(
 ) -> GrpcService:
     """Start the service in this process (tests pass ``address="127.0.0.1:0"``)."""
     provider = provider or make_provider(settings)
+    if settings.warm_up:
+        await asyncio.to_thread(warm_up_dedupe)
     if settings.warm_up and isinstance(provider, LocalProvider):
         await asyncio.to_thread(provider.warm_up)
     redis = redis_client(settings.redis_url)

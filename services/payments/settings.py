@@ -37,9 +37,13 @@ class PaymentsSettings(CommonSettings):
     match_date_window_days: int = Field(3, ge=0, validation_alias="PAYMENTS_MATCH_DATE_WINDOW_DAYS")
     # Screenshots wider than this are downscaled before OCR (0 = never).
     ocr_max_width: int = Field(720, ge=0, validation_alias="PAYMENTS_OCR_MAX_WIDTH")
-    # Longest side of the OCR text detector's input (0 = the engine's default, 1280). 960
-    # reads the generated set equally well and saves ~20% of OCR time on 1080x2400.
-    ocr_det_max_side: int = Field(960, ge=0, validation_alias="PAYMENTS_OCR_DET_MAX_SIDE")
+    # Longest side of the OCR text detector's input (0 = the engine's screenshot profile,
+    # 960: reads the generated set as well as 1280 with ~20% less OCR time on 1080x2400).
+    ocr_det_max_side: int = Field(0, ge=0, validation_alias="PAYMENTS_OCR_DET_MAX_SIDE")
+    # OCR inference threads of this process (the detector's intra-op threads and parallel
+    # line batches; overrides OCR_THREADS). 2 may pay on 2 idle cores, but on the shared
+    # machine (load ~4) it cost ~13% more CPU per request and no wall time, so 1.
+    ocr_threads: int = Field(1, ge=1, validation_alias="PAYMENTS_OCR_THREADS")
     # How long answers (by SHA-256) and perceptual hashes are remembered for duplicates.
     dedupe_ttl_s: int = Field(30 * 86400, ge=1, validation_alias="PAYMENTS_DEDUPE_TTL_S")
     # Largest Hamming distance (of 256 bits) at which two images count as the same picture.
