@@ -80,6 +80,9 @@ def group_lines(
         items = []
         for key, chunk in chunks.items():
             first = chunk[0]
+            if len(chunk) == 1:  # its own box already (only boxes and groups are read below)
+                items.append(first)
+                continue
             x0, y0, x1, y1 = first.x0, first.y0, first.x1, first.y1
             for w in chunk[1:]:
                 x0 = w.x0 if w.x0 < x0 else x0
