@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import Field
@@ -143,8 +143,15 @@ def make_payments_router(*, allow_anonymous: bool | None = None) -> APIRouter:
         "/parse-payment",
         summary="Read a payment screenshot (the payment-parser contract; HTTP 200 always)",
     )
-    async def parse_payment(request: Request, user: User | None = Depends(caller)) -> JSONResponse:
+    async def parse_payment(
+        request: Request,
+        user: User | None = Depends(caller),
+        provider: str = Query(
+            "", description="local | gemini | hybrid (empty: the deployment's default)"
+        ),
+    ) -> JSONResponse:
         rpc = _request(await request.body(), user.key_id if user else "")
+        rpc.provider = provider
         state = get_state(request)
         try:
             answer = await _stub(request).ParsePayment(

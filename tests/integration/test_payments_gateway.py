@@ -157,3 +157,15 @@ async def test_unreachable_service(redis_url: str, namespace: str, sqlite_databa
     assert_contract(body)
     assert body["error_code"] == "service_error" and body["data"] == EMPTY_DATA
     assert root.status_code == 503 and root.json()["status"] == "unhealthy"
+
+
+async def test_provider_query_reaches_the_service(
+    redis_url: str, namespace: str, sqlite_database: Any
+) -> None:
+    async with stack(redis_url, namespace, sqlite_database, anonymous=True) as gw:
+        image = {"image_base64": b64(noise(7))}
+        asked = await gw.client.post("/parse-payment", params={"provider": "gemini"}, json=image)
+        default = await gw.client.post("/parse-payment", json=image)
+    # no Gemini key in this deployment: asking for it fails as the contract says
+    assert asked.status_code == 200 and asked.json()["error_code"] == "ai_failed"
+    assert default.json()["error_code"] != "ai_failed"
