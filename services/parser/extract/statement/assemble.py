@@ -569,11 +569,11 @@ def _choose_reading(
             penalty += 1
         return total, -penalty
 
-    base = score(default)
     _apply_reading(rows, default, mark)
     checked, failed, _ = _continuity(rows, opening, default.liability)
     if checked and not failed:
         return default  # the printed balances prove the default reading
+    base = score(default)
     best = max(candidates, key=score)
     if score(best)[0] <= base[0]:
         return default
