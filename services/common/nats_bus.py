@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import nats
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, FetchTimeoutError, NotFoundError
 
 from services.common.logging import get_logger
 
@@ -96,12 +100,63 @@ async def ensure_consumer(js: JetStreamContext, *, stream: str, config: Consumer
         _log.warning("consumer_update_refused", stream=stream, error=str(exc))
 
 
+FETCH_WAIT_S = 1.0
+
+
+async def pull_until_stopped(
+    js: JetStreamContext,
+    *,
+    stream: str,
+    durable: str,
+    handle: Callable[[Msg], Awaitable[None]],
+    stopping: asyncio.Event,
+    on_failure: Callable[[Msg], Awaitable[None]] | None = None,
+) -> None:
+    """Fetch and handle one message at a time from a durable pull consumer until ``stopping``.
+
+    A fetch is a long poll of at most ``FETCH_WAIT_S`` and is never cancelled (a cancelled
+    pull request can still be answered, leaving a message nobody holds until ack_wait); a
+    message that arrives after the stop was requested is handed back at once with a NAK. A
+    handler that raises is logged and, when given, ``on_failure(msg)`` decides what happens
+    to the message (else it is redelivered after ack_wait); the loop never ends on one
+    message or one broken fetch.
+    """
+    sub = await js.pull_subscribe_bind(durable, stream)
+    try:
+        while not stopping.is_set():
+            try:
+                messages = await sub.fetch(1, timeout=FETCH_WAIT_S)
+            except (FetchTimeoutError, TimeoutError):
+                continue
+            except Exception:  # noqa: BLE001 - a broken fetch must not end the loop
+                _log.exception("fetch_failed", consumer=durable)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), 1)
+                continue
+            for msg in messages:
+                if stopping.is_set():
+                    await msg.nak()
+                    continue
+                try:
+                    await handle(msg)
+                except Exception:  # noqa: BLE001 - never lose the loop to one message
+                    _log.exception("message_failed", consumer=durable)
+                    if on_failure is not None:
+                        with contextlib.suppress(Exception):
+                            await on_failure(msg)
+    finally:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+
+
 __all__ = [
+    "FETCH_WAIT_S",
     "ParseStream",
     "connect",
     "ensure_consumer",
     "ensure_stream",
     "parse_stream",
+    "pull_until_stopped",
     "stream_name",
     "subject",
 ]

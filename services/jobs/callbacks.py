@@ -14,7 +14,6 @@ delivery.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -27,17 +26,21 @@ import httpx
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
-from nats.js.errors import FetchTimeoutError
 from prometheus_client import Counter
 
 from services.common.errors import InvalidCallbackUrl
 from services.common.logging import get_logger
-from services.common.nats_bus import ensure_consumer, ensure_stream, stream_name, subject
+from services.common.nats_bus import (
+    ensure_consumer,
+    ensure_stream,
+    pull_until_stopped,
+    stream_name,
+    subject,
+)
 
 URL_HEADER = "Fintract-Callback-Url"
 KIND_HEADER = "Fintract-Callback-Kind"
 CONSUMER = "callbacks"
-FETCH_WAIT_S = 1.0
 
 _log = get_logger("fintract.jobs.callbacks")
 
@@ -199,31 +202,14 @@ class CallbackQueue:
             await self._http.aclose()
 
     async def _loop(self) -> None:
-        # Long polls of at most FETCH_WAIT_S, never cancelled: a cancelled pull request can
-        # still be answered, leaving a callback nobody holds until ack_wait.
-        sub = await self.js.pull_subscribe_bind(CONSUMER, self.stream)
-        try:
-            while not self._stopping.is_set():
-                try:
-                    messages = await sub.fetch(1, timeout=FETCH_WAIT_S)
-                except (FetchTimeoutError, TimeoutError):
-                    continue
-                except Exception:  # noqa: BLE001 - a broken fetch must not end the loop
-                    _log.exception("callback_fetch_failed")
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), 1)
-                    continue
-                for msg in messages:
-                    if self._stopping.is_set():
-                        await msg.nak()
-                        continue
-                    try:
-                        await self._deliver(msg)
-                    except Exception:  # noqa: BLE001 - redelivered after ack_wait
-                        _log.exception("callback_delivery_failed")
-        finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+        # A delivery that raises is redelivered after ack_wait.
+        await pull_until_stopped(
+            self.js,
+            stream=self.stream,
+            durable=CONSUMER,
+            handle=self._deliver,
+            stopping=self._stopping,
+        )
 
     async def _deliver(self, msg: Msg) -> None:
         headers = msg.headers or {}

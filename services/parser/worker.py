@@ -26,7 +26,12 @@ from fintract.api.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from fintract.api.parser.v1 import parser_pb2
 from services.common.errors import ERROR_CODE_METADATA_KEY, FintractError
 from services.common.logging import bound_context, get_logger
-from services.common.nats_bus import ensure_consumer, ensure_stream, parse_stream
+from services.common.nats_bus import (
+    ensure_consumer,
+    ensure_stream,
+    parse_stream,
+    pull_until_stopped,
+)
 from services.parser.convert import KIND_BY_TYPE, to_parse_result
 from services.parser.extract import (
     DocumentUnreadable,
@@ -50,7 +55,6 @@ PAGE_SECONDS = Histogram(
 JOBS_ASSEMBLED = Counter("fintract_parser_jobs_assembled_total", "Jobs assembled and completed")
 
 # Longest wait of one pull request: bounds how long a stop waits for an idle fetch.
-FETCH_WAIT_S = 1.0
 
 DOCUMENTS_CONSUMER = "documents"
 PAGES_CONSUMER = "pages"
@@ -157,35 +161,16 @@ class Worker:
         _log.info("worker_stopped", pages_handled=self.pages_handled)
 
     async def _pull(self, durable: str, handle: Callable[[Msg], Awaitable[None]]) -> None:
-        """Fetch one message at a time until stopped. A fetch is a long poll of at most
-        FETCH_WAIT_S and is never cancelled (a cancelled pull request can still be answered,
-        leaving a message nobody holds until ack_wait); a message that arrives after the stop
-        was requested is handed back at once with a NAK for another worker."""
-        sub = await self.js.pull_subscribe_bind(durable, self.parse.stream)
-        try:
-            while not self._stopping.is_set():
-                try:
-                    messages = await sub.fetch(1, timeout=FETCH_WAIT_S)
-                except TimeoutError:
-                    continue
-                except Exception:  # noqa: BLE001 - a broken fetch must not end the loop
-                    _log.exception("fetch_failed", consumer=durable)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), 1)
-                    continue
-                for msg in messages:
-                    if self._stopping.is_set():
-                        await msg.nak()
-                        continue
-                    try:
-                        await handle(msg)
-                    except Exception:  # noqa: BLE001 - never lose the loop to one message
-                        _log.exception("message_failed", consumer=durable)
-                        with contextlib.suppress(Exception):
-                            await msg.nak(delay=self.settings.backoff_for(1))
-        finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+        """Fetch one message at a time until stopped (see ``pull_until_stopped``); a handler
+        that raises has its message NAKed with back-off."""
+        await pull_until_stopped(
+            self.js,
+            stream=self.parse.stream,
+            durable=durable,
+            handle=handle,
+            stopping=self._stopping,
+            on_failure=lambda msg: msg.nak(delay=self.settings.backoff_for(1)),
+        )
 
     # -- calls to jobs ---------------------------------------------------------------------
     async def _call(self, method: Callable[..., Awaitable[object]], request: object) -> object:
