@@ -27,7 +27,6 @@ anything else               500 ``internal_error``, no detail leaked
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,11 +38,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fintract.keys import KeyVerifierUnavailable
+from fintract.rpc_errors import ERROR_CODE_METADATA_KEY, error_code_of
 
 _log = structlog.get_logger("fintract.gateway")
 
-ERROR_CODE_METADATA_KEY = "fintract-error-code"
-_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 GRPC_TO_HTTP: Mapping[grpc.StatusCode, tuple[int, str]] = {
     grpc.StatusCode.NOT_FOUND: (404, "not_found"),
@@ -113,19 +111,10 @@ def error_response(error: ApiError) -> JSONResponse:
     )
 
 
-def _metadata_code(error: grpc.aio.AioRpcError) -> str | None:
-    for metadata in (error.trailing_metadata(), error.initial_metadata()):
-        for key, value in metadata or ():
-            if key == ERROR_CODE_METADATA_KEY:
-                text = value.decode() if isinstance(value, bytes) else str(value)
-                return text if _CODE_RE.match(text) else None
-    return None
-
-
 def from_grpc(error: grpc.aio.AioRpcError) -> ApiError:
     """Translate a failed RPC into the HTTP error it stands for."""
     status = error.code()
-    code = _metadata_code(error)
+    code = error_code_of(error)
     default = GRPC_TO_HTTP.get(status)
     if default is None or code == "internal_error":
         return ApiError(500, "internal_error", "internal error")

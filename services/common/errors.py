@@ -33,8 +33,7 @@ from typing import Any, ClassVar
 
 import grpc
 
-ERROR_CODE_METADATA_KEY = "fintract-error-code"
-ERROR_DETAILS_METADATA_KEY = "fintract-error-details-bin"
+from fintract.rpc_errors import ERROR_CODE_METADATA_KEY
 
 
 class FintractError(Exception):

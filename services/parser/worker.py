@@ -24,7 +24,8 @@ from prometheus_client import Counter, Histogram
 
 from fintract.api.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from fintract.api.parser.v1 import parser_pb2
-from services.common.errors import ERROR_CODE_METADATA_KEY, FintractError
+from fintract.rpc_errors import error_code_of
+from services.common.errors import FintractError
 from services.common.logging import bound_context, get_logger
 from services.common.nats_bus import (
     ensure_consumer,
@@ -87,13 +88,6 @@ async def keep_alive(msg: Msg, interval: float) -> AsyncIterator[None]:
 
 class JobGone(Exception):
     """The job is terminal (or unknown): the message has nothing left to do."""
-
-
-def _rpc_code(exc: grpc.aio.AioRpcError) -> str:
-    for key, value in exc.trailing_metadata() or ():
-        if key == ERROR_CODE_METADATA_KEY:
-            return str(value)
-    return ""
 
 
 class Worker:
@@ -179,7 +173,7 @@ class Worker:
             return await method(request, timeout=self.settings.rpc_timeout_s)
         except grpc.aio.AioRpcError as exc:
             if exc.code() in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
-                raise JobGone(_rpc_code(exc) or exc.code().name) from exc
+                raise JobGone(error_code_of(exc) or exc.code().name) from exc
             raise
 
     async def _fail(self, job_id: str, code: str, message: str) -> None:
