@@ -14,7 +14,8 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
 from services.common.interceptors import ObservabilityInterceptor
-from services.common.logging import get_logger
+from services.common.logging import configure_logging, get_logger
+from services.common.settings import CommonSettings
 
 _log = get_logger("fintract.server")
 
@@ -101,6 +102,19 @@ async def run_until_signalled(service: GrpcService, *, grace: float) -> None:
     stopper.cancel()
 
 
+def serve_forever(
+    name: str, settings: CommonSettings, start: Callable[[], Awaitable[GrpcService]]
+) -> None:
+    """A service's ``main()``: JSON logs, start, serve until SIGTERM/SIGINT, stop gracefully."""
+    configure_logging(name, level=settings.log_level, json=settings.log_json)
+
+    async def serve() -> None:
+        service = await start()
+        await run_until_signalled(service, grace=settings.shutdown_grace_s)
+
+    asyncio.run(serve())
+
+
 def insecure_channel(address: str) -> grpc.aio.Channel:
     """A client channel with the suite's message limits."""
     return grpc.aio.insecure_channel(address, options=CLIENT_OPTIONS)
@@ -111,5 +125,6 @@ __all__ = [
     "GrpcService",
     "insecure_channel",
     "run_until_signalled",
+    "serve_forever",
     "start_server",
 ]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 
 from fintract.api.ingest.v1 import ingest_pb2_grpc
 from services.common.db import create_engine
-from services.common.grpc_server import GrpcService, run_until_signalled, start_server
-from services.common.logging import configure_logging
+from services.common.grpc_server import GrpcService, serve_forever, start_server
 from services.common.migrate import upgrade_async
 from services.common.storage import blob_store
 from services.ingest.repository import DocumentRepository
@@ -46,16 +43,10 @@ async def start(settings: IngestSettings, *, address: str | None = None) -> Grpc
     return service
 
 
-async def _serve(settings: IngestSettings) -> None:
-    service = await start(settings)
-    await run_until_signalled(service, grace=settings.shutdown_grace_s)
-
-
 def main() -> None:
     """Run the ingest service until SIGTERM/SIGINT."""
     settings = IngestSettings()
-    configure_logging("ingest", level=settings.log_level, json=settings.log_json)
-    asyncio.run(_serve(settings))
+    serve_forever("ingest", settings, lambda: start(settings))
 
 
 __all__ = ["main", "start"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 
 from fintract.api.ingest.v1 import ingest_pb2_grpc
@@ -12,10 +10,9 @@ from services.common.db import create_engine
 from services.common.grpc_server import (
     GrpcService,
     insecure_channel,
-    run_until_signalled,
+    serve_forever,
     start_server,
 )
-from services.common.logging import configure_logging
 from services.common.migrate import upgrade_async
 from services.common.nats_bus import connect, ensure_stream, parse_stream
 from services.common.redis import redis_client
@@ -85,15 +82,10 @@ async def start(settings: JobsSettings, *, address: str | None = None) -> GrpcSe
     return service
 
 
-async def _serve(settings: JobsSettings) -> None:
-    service = await start(settings)
-    await run_until_signalled(service, grace=settings.shutdown_grace_s)
-
-
 def main() -> None:
+    """Run the jobs service until SIGTERM/SIGINT."""
     settings = JobsSettings()
-    configure_logging("jobs", level=settings.log_level, json=settings.log_json)
-    asyncio.run(_serve(settings))
+    serve_forever("jobs", settings, lambda: start(settings))
 
 
 __all__ = ["SERVICE_NAME", "main", "start"]

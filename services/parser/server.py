@@ -17,10 +17,9 @@ from fintract.api.parser.v1 import parser_pb2, parser_pb2_grpc
 from services.common.grpc_server import (
     GrpcService,
     insecure_channel,
-    run_until_signalled,
+    serve_forever,
     start_server,
 )
-from services.common.logging import configure_logging
 from services.common.nats_bus import connect
 from services.common.storage import blob_store
 from services.parser.servicer import ParserServicer
@@ -86,15 +85,10 @@ async def start(settings: ParserSettings, *, address: str | None = None) -> Grpc
     return service
 
 
-async def _serve(settings: ParserSettings) -> None:
-    service = await start(settings)
-    await run_until_signalled(service, grace=settings.shutdown_grace_s)
-
-
 def main() -> None:
+    """Run the parser service until SIGTERM/SIGINT."""
     settings = ParserSettings()
-    configure_logging("parser", level=settings.log_level, json=settings.log_json)
-    asyncio.run(_serve(settings))
+    serve_forever("parser", settings, lambda: start(settings))
 
 
 __all__ = ["SERVICE_NAME", "main", "start"]

@@ -9,8 +9,8 @@ import grpc
 
 from fintract.api.payments.v1 import payments_pb2 as pb
 from fintract.api.payments.v1 import payments_pb2_grpc as pb_grpc
-from services.common.grpc_server import GrpcService, run_until_signalled, start_server
-from services.common.logging import configure_logging, get_logger
+from services.common.grpc_server import GrpcService, serve_forever, start_server
+from services.common.logging import get_logger
 from services.common.redis import redis_client
 from services.payments.core import PaymentsCore
 from services.payments.dedupe import warm_up as warm_up_dedupe
@@ -81,14 +81,9 @@ async def start(
 
 
 def main() -> None:
+    """Run the payments service until SIGTERM/SIGINT."""
     settings = payments_settings()
-    configure_logging("payments", level=settings.log_level, json=settings.log_json)
-
-    async def run() -> None:
-        service = await start(settings)
-        await run_until_signalled(service, grace=settings.shutdown_grace_s)
-
-    asyncio.run(run())
+    serve_forever("payments", settings, lambda: start(settings))
 
 
 __all__ = ["PaymentsServicer", "main", "make_provider", "start"]
