@@ -1,4 +1,5 @@
-"""``fintract keys create|list|revoke``: API keys in the database (``DATABASE_URL``)."""
+"""``fintract keys create|list|revoke|prune-logs``: API keys and their request logs in the
+database (``DATABASE_URL``)."""
 
 from __future__ import annotations
 
@@ -149,6 +150,26 @@ def revoke(
         typer.echo(f"no active key {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {key_id}")
+
+
+@app.command("prune-logs")
+def prune_logs(
+    days: Annotated[
+        int, typer.Option("--days", min=1, help="keep this many days of api_logs rows")
+    ] = 90,
+    database_url: DatabaseUrl = None,
+    database_schema: DatabaseSchema = None,
+) -> None:
+    """Delete request-log rows (api_logs) older than --days (run daily, e.g. a CronJob)."""
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.now(UTC) - timedelta(days=days)
+
+    async def action(store: KeyStore) -> int:
+        return await store.prune_logs(before=before)
+
+    deleted = _run(database_url, database_schema, action)
+    typer.echo(f"deleted {deleted} api_logs rows older than {_iso(before)}")
 
 
 def register(root: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""The database key store: create, list, revoke and verify API keys.
+"""The database key store: create, list, revoke and verify API keys; prune old request logs.
 
 A key is ``ft_`` followed by 32 random bytes in URL-safe base64 (43 characters). Only its
 sha256 is stored, so a leaked database does not leak keys; the hash of a high-entropy key
@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from fintract.keys.tables import api_keys
+from fintract.keys.tables import api_keys, api_logs
 
 KEY_PREFIX = "ft_"
 DEFAULT_SCOPES: tuple[str, ...] = ("*",)
@@ -160,6 +160,27 @@ class KeyStore:
         if row is None:
             return None
         return VerifiedKey(key_id=row.key_id, user_id=row.user_id, scopes=tuple(row.scopes.split()))
+
+    async def prune_logs(self, *, before: datetime, batch_size: int = 5000) -> int:
+        """Delete ``api_logs`` rows created before ``before``, ``batch_size`` rows per
+        transaction (short locks on a busy table); returns how many were deleted."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        deleted = 0
+        while True:
+            oldest = (
+                select(api_logs.c.id)
+                .where(api_logs.c.created_at < before)
+                .order_by(api_logs.c.id)
+                .limit(batch_size)
+            )
+            async with self.engine.begin() as conn:
+                ids = [row.id for row in (await conn.execute(oldest)).all()]
+                if ids:
+                    await conn.execute(delete(api_logs).where(api_logs.c.id.in_(ids)))
+            deleted += len(ids)
+            if len(ids) < batch_size:
+                return deleted
 
     async def touch(self, used: dict[str, datetime]) -> None:
         """Record last use times, ``{key_id: when}``."""

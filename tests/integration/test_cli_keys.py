@@ -87,3 +87,51 @@ async def test_keys_on_an_unmigrated_database_say_what_to_do(tmp_path) -> None:
     db = Database(url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", schema="", kind="sqlite")
     code, _, err = await fintract(db, "keys", "list")
     assert code == 2 and "fintract db upgrade" in err
+
+
+async def test_keys_prune_logs_through_the_cli(database) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert, select
+
+    from fintract.keys import api_logs, create_engine
+
+    marker = f"cli-prune-{datetime.now(UTC).timestamp()}"
+    now = datetime.now(UTC)
+    engine = create_engine(database.url, schema=database.schema)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(api_logs),
+                [
+                    {
+                        "method": "GET",
+                        "path": "/x",
+                        "status": 200,
+                        "latency_ms": 1.0,
+                        "request_id": f"{marker}-{age}",
+                        "created_at": now - timedelta(days=age),
+                    }
+                    for age in (400, 1)
+                ],
+            )
+        code, out, err = await fintract(database, "keys", "prune-logs", "--days", "365")
+        assert code == 0, err
+        assert "deleted" in out
+        async with engine.connect() as conn:
+            left = (
+                (
+                    await conn.execute(
+                        select(api_logs.c.request_id).where(
+                            api_logs.c.request_id.like(f"{marker}-%")
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert left == [f"{marker}-1"]
+        code, _, err = await fintract(database, "keys", "prune-logs", "--days", "0")
+        assert code != 0
+    finally:
+        await engine.dispose()

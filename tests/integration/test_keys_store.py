@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from fintract.keys import (
     ApiLogEntry,
@@ -97,3 +97,41 @@ async def test_database_verifier_and_usage_writer(store: KeyStore) -> None:
     assert total == 4
     [stored] = [k for k in await store.list(user_id="nina") if k.key_id == record.key_id]
     assert stored.last_used_at is not None
+
+
+async def test_prune_logs_deletes_only_rows_older_than_the_cutoff(store: KeyStore) -> None:
+    marker = f"prune-{datetime.now(UTC).timestamp()}"
+    old = datetime(2001, 1, 1, tzinfo=UTC)
+    kept = datetime(2001, 6, 1, tzinfo=UTC)
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            insert(api_logs),
+            [
+                {
+                    "method": "GET",
+                    "path": "/x",
+                    "status": 200,
+                    "latency_ms": 1.0,
+                    "request_id": f"{marker}-{n}",
+                    "created_at": kept if n == 5 else old,
+                }
+                for n in range(6)
+            ],
+        )
+    # Five old rows in batches of two: three transactions, every old row gone.
+    deleted = await store.prune_logs(before=datetime(2001, 3, 1, tzinfo=UTC), batch_size=2)
+    assert deleted == 5
+    async with store.engine.connect() as conn:
+        left = (
+            (
+                await conn.execute(
+                    select(api_logs.c.request_id).where(api_logs.c.request_id.like(f"{marker}-%"))
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert left == [f"{marker}-5"]
+    assert await store.prune_logs(before=datetime(2001, 3, 1, tzinfo=UTC)) == 0
+    with pytest.raises(ValueError):
+        await store.prune_logs(before=old, batch_size=0)

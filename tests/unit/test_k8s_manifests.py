@@ -98,3 +98,14 @@ def test_parser_scales_on_jetstream_lag_and_drains_slow_pages(
         if o["kind"] == "Deployment" and o["metadata"]["name"] == "fintract-parser"
     )
     assert parser["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= 60
+
+
+def test_api_logs_retention_runs_daily_and_hardened(objects: list[dict[str, Any]]) -> None:
+    [cron] = [o for o in objects if o["kind"] == "CronJob"]
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["command"][:3] == ["fintract", "keys", "prune-logs"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["image"].startswith("ghcr.io/fintract/fintract")
