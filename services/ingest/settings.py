@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from services.common.provider_choice import (
+    DeploymentProvider,
+    ProviderName,
+    checked_provider,
+    choose_provider,
+    provider_variable,
+)
 from services.common.settings import CommonSettings
 
 MB = 1024 * 1024
 
 
-class IngestSettings(CommonSettings):
+class IngestSettings(CommonSettings, DeploymentProvider):
     """Limits every upload must meet; all readable from the environment."""
 
     max_upload_bytes: int = Field(25 * MB, gt=0, validation_alias="INGEST_MAX_UPLOAD_BYTES")
@@ -26,8 +33,30 @@ class IngestSettings(CommonSettings):
     max_filename_chars: int = Field(
         200, ge=16, le=255, validation_alias="INGEST_MAX_FILENAME_CHARS"
     )
+    # Who classifies an upload the keywords are unsure of: local (keywords only) | gemini |
+    # hybrid (both ask Gemini then, when a key is set). INGEST_PROVIDER, else FINTRACT_PROVIDER,
+    # else local; read the result from ``provider``.
+    ingest_provider: str = provider_variable("INGEST_PROVIDER")
+    # A keyword guess below this confidence (or ``unknown``) is "unsure".
+    classify_sure_confidence: float = Field(
+        0.6, ge=0.0, le=1.0, validation_alias="INGEST_CLASSIFY_SURE_CONFIDENCE"
+    )
+    # Seconds an upload waits for Gemini's classification before keeping the keyword guess.
+    classify_gemini_timeout_s: float = Field(
+        20.0, gt=0, validation_alias="INGEST_CLASSIFY_GEMINI_TIMEOUT_S"
+    )
     # Run ``alembic upgrade heads`` at start (handy for a lone ``python -m services.ingest``).
     auto_migrate: bool = Field(False, validation_alias="INGEST_AUTO_MIGRATE")
+
+    @field_validator("ingest_provider", mode="before")
+    @classmethod
+    def _check_ingest_provider(cls, value: object) -> str:
+        return checked_provider(value, variable="INGEST_PROVIDER")
+
+    @property
+    def provider(self) -> ProviderName:
+        """The provider that classifies uploads (the precedence resolved)."""
+        return choose_provider(self.ingest_provider, self.deployment_provider)
 
 
 __all__ = ["MB", "IngestSettings"]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from services.common.provider_choice import (
+    DeploymentProvider,
+    ProviderName,
+    checked_provider,
+    choose_provider,
+    provider_variable,
+)
 from services.common.settings import CommonSettings
 
 
-class ParserSettings(CommonSettings):
+class ParserSettings(CommonSettings, DeploymentProvider):
     """Everything ``python -m services.parser`` reads besides the shared settings."""
 
     # Pages in flight per process. Extraction itself runs on one thread (PyMuPDF is not
@@ -26,13 +33,25 @@ class ParserSettings(CommonSettings):
     # ParserService.ParseDocument refuses larger documents (they go through jobs).
     sync_max_pages: int = Field(20, ge=1, validation_alias="PARSER_SYNC_MAX_PAGES")
     sync_max_bytes: int = Field(25 * 1024 * 1024, ge=1, validation_alias="PARSER_SYNC_MAX_BYTES")
-    # Provider when a job or request names none: local | gemini | hybrid.
-    default_provider: str = Field("local", validation_alias="PARSER_DEFAULT_PROVIDER")
+    # Provider when a job or request names none: local | gemini | hybrid. PARSER_PROVIDER
+    # (PARSER_DEFAULT_PROVIDER is its older name), else FINTRACT_PROVIDER, else local; read
+    # the result from ``default_provider``.
+    parser_provider: str = provider_variable("PARSER_PROVIDER", "PARSER_DEFAULT_PROVIDER")
     # Invoices: read embedded Factur-X/ZUGFeRD/XRechnung XML when a PDF carries it (exact
     # data); a request's own use_embedded_xml wins over this.
     use_embedded_xml: bool = Field(True, validation_alias="PARSER_USE_EMBEDDED_XML")
     # Seconds a worker waits on jobs/ingest RPCs.
     rpc_timeout_s: float = Field(30.0, gt=0, validation_alias="PARSER_RPC_TIMEOUT_S")
+
+    @field_validator("parser_provider", mode="before")
+    @classmethod
+    def _check_parser_provider(cls, value: object) -> str:
+        return checked_provider(value, variable="PARSER_PROVIDER")
+
+    @property
+    def default_provider(self) -> ProviderName:
+        """The provider when a job or request names none (the precedence resolved)."""
+        return choose_provider(self.parser_provider, self.deployment_provider)
 
     @model_validator(mode="after")
     def _check_backoff(self) -> ParserSettings:

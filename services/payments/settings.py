@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from services.common.ocr import MODEL_NAME
+from services.common.provider_choice import (
+    DeploymentProvider,
+    ProviderName,
+    checked_provider,
+    choose_provider,
+    provider_variable,
+)
 from services.common.settings import CommonSettings
 
 DEFAULT_FREE_MODELS = (
@@ -15,14 +22,15 @@ DEFAULT_FREE_MODELS = (
 )
 
 
-class PaymentsSettings(CommonSettings):
+class PaymentsSettings(CommonSettings, DeploymentProvider):
     """Knobs of ``python -m services.payments``."""
 
     # Master switch: false → every parse answers ``service_disabled`` (the Redis key
     # ``<namespace>:payments:disabled`` flips it at run time too).
     enabled: bool = Field(True, validation_alias="PAYMENTS_ENABLED")
-    # Which provider reads screenshots: ``local`` (offline OCR). Gemini plugs in later.
-    provider: str = Field("local", validation_alias="PAYMENTS_PROVIDER")
+    # Who reads a screenshot when the request names nobody: local | gemini | hybrid.
+    # PAYMENTS_PROVIDER, else FINTRACT_PROVIDER, else local; read the result from ``provider``.
+    payments_provider: str = provider_variable("PAYMENTS_PROVIDER")
     # Model to use; empty = the provider's own (local: the OCR model). Must be in the free list.
     model: str = Field("", validation_alias="PAYMENTS_MODEL")
     free_models: str = Field(DEFAULT_FREE_MODELS, validation_alias="PAYMENTS_FREE_MODELS")
@@ -53,6 +61,16 @@ class PaymentsSettings(CommonSettings):
     )
     # Load the OCR models at start-up instead of on the first request.
     warm_up: bool = Field(True, validation_alias="PAYMENTS_WARM_UP")
+
+    @field_validator("payments_provider", mode="before")
+    @classmethod
+    def _check_payments_provider(cls, value: object) -> str:
+        return checked_provider(value, variable="PAYMENTS_PROVIDER")
+
+    @property
+    def provider(self) -> ProviderName:
+        """The deployment's provider for payments (the precedence resolved)."""
+        return choose_provider(self.payments_provider, self.deployment_provider)
 
     @property
     def free_model_list(self) -> frozenset[str]:

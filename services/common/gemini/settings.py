@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-ProviderName = Literal["local", "gemini", "hybrid"]
+from services.common.provider_choice import DEPLOYMENT_VARIABLE, ProviderName, checked_provider
 
 DEFAULT_MODELS = ("gemma-3-27b-it", "gemini-2.0-flash-exp", "gemini-1.5-flash")
 
@@ -81,8 +81,9 @@ class GeminiSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
 
-    # Deployment default for routing; a request may override it.
-    provider: ProviderName = Field("local", validation_alias="FINTRACT_PROVIDER")
+    # Deployment default for routing (FINTRACT_PROVIDER alone; a service's own variable and a
+    # request may override it: see services.common.provider_choice).
+    provider: ProviderName = Field("local", validation_alias=DEPLOYMENT_VARIABLE)
     # hybrid: a local answer below this confidence is escalated (failed checks always are).
     hybrid_confidence_threshold: float = Field(
         0.85, ge=0.0, le=1.0, validation_alias="HYBRID_CONFIDENCE_THRESHOLD"
@@ -131,6 +132,11 @@ class GeminiSettings(BaseSettings):
     # masked in text before they are sent (the verified answer then carries the masked form).
     mask_account_numbers: bool = Field(True, validation_alias="GEMINI_MASK_ACCOUNT_NUMBERS")
     mask_upi_ids: bool = Field(False, validation_alias="GEMINI_MASK_UPI_IDS")
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _check_provider(cls, value: object) -> str:
+        return checked_provider(value, variable=DEPLOYMENT_VARIABLE) or "local"
 
     @field_validator("models", "free_models", mode="before")
     @classmethod
