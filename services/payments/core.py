@@ -86,7 +86,13 @@ class PaymentsCore:
         self.redis = redis
         self.provider = provider
         # local | gemini | hybrid per request; None when no Gemini key is configured.
-        self.router = gemini_router(provider)
+        self.router = gemini_router(provider, default=settings.provider)
+        if self.router is None and settings.provider != "local":
+            _log.warning(
+                "payments_provider_offline",
+                configured=settings.provider,
+                reason="no Gemini API key (GOOGLE_API_KEY) is set: answering with local",
+            )
         self.keys = Keys(settings.namespace)
         self.quota = DailyQuota(
             redis,
@@ -103,6 +109,17 @@ class PaymentsCore:
     @property
     def model(self) -> str:
         return self.settings.model or self.provider.model
+
+    @property
+    def deployment_provider(self) -> str:
+        """What a request that names no provider gets: the configured ``local | gemini |
+        hybrid``, or ``local`` when Gemini is configured but has no key to run with."""
+        return self.router.default if self.router is not None else "local"
+
+    async def aclose(self) -> None:
+        """Close Gemini's HTTP sessions (the server calls this once RPCs have finished)."""
+        if self.router is not None:
+            await self.router.aclose()
 
     async def enabled(self) -> bool:
         if not self.settings.enabled:
@@ -305,7 +322,7 @@ class PaymentsCore:
         limit = self.settings.daily_limit
         return pb.GetStatusResponse(
             enabled=await self.enabled(),
-            provider=self.provider.name,
+            provider=self.deployment_provider,
             daily_limit=limit,
             requests_today=used,
             requests_remaining=max(0, limit - used),

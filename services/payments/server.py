@@ -37,15 +37,14 @@ class PaymentsServicer(pb_grpc.PaymentsServiceServicer):
         return await self.core.status(request)
 
 
-def make_provider(settings: PaymentsSettings) -> PaymentProvider:
-    """The provider named by ``PAYMENTS_PROVIDER`` (only ``local`` exists today)."""
-    if settings.provider == "local":
-        return LocalProvider(
-            max_width=settings.ocr_max_width,
-            det_max_side=settings.ocr_det_max_side,
-            threads=settings.ocr_threads,
-        )
-    raise ValueError(f"unknown PAYMENTS_PROVIDER {settings.provider!r} (available: local)")
+def make_provider(settings: PaymentsSettings) -> LocalProvider:
+    """The offline engine. Every mode needs it (``gemini``'s answers are verified against its
+    text); Gemini is layered on top by the core's router when a key is configured."""
+    return LocalProvider(
+        max_width=settings.ocr_max_width,
+        det_max_side=settings.ocr_det_max_side,
+        threads=settings.ocr_threads,
+    )
 
 
 async def start(
@@ -76,7 +75,8 @@ async def start(
     async def close_redis() -> None:
         await redis.aclose()
 
-    service.on_stop.append(close_redis)
+    # After in-flight RPCs have finished: they may still be using Redis or Gemini's sessions.
+    service.on_stopped.extend([core.aclose, close_redis])
     return service
 
 

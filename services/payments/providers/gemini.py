@@ -2,16 +2,18 @@
 
 Built on ``services.common.gemini`` and active only when a Gemini API key is configured
 (``GOOGLE_API_KEY``…); otherwise the service runs offline exactly as before and asking for
-Gemini answers ``ai_failed``. The deployment default is ``FINTRACT_PROVIDER`` (``local``
-unless set); a request's ``provider`` (``?provider=``) overrides it.
+Gemini answers ``ai_failed``. The deployment default is the payments setting
+(``PAYMENTS_PROVIDER``, else ``FINTRACT_PROVIDER``, else ``local``); a request's ``provider``
+(``?provider=``) overrides it.
 
 The offline reading always runs first: ``hybrid`` keeps it unless it misses a core field
 (amount, date, status, transaction id, payee), is not a receipt, or is less confident than
 ``HYBRID_CONFIDENCE_THRESHOLD``, and then keeps the better-checked answer; ``gemini`` asks
 Gemini every time and still needs the OCR text, because Gemini's answer is verified against
-it. :class:`Produced` says what made the answer (``metadata.provider/model/model_cost_tier``);
-a value Gemini gave that is not in the screenshot's text asks for review
-(``review_reason = unverified_value``).
+it. :class:`Produced` says what made the answer (``metadata.provider/model/model_cost_tier``):
+``local`` and the OCR model, or — as the payment-parser contract names it — ``google_ai_studio``
+and the Gemini model that really answered (the chain may fall back). A value Gemini gave that
+is not in the screenshot's text asks for review (``review_reason = unverified_value``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ if TYPE_CHECKING:
     from services.common.gemini import GeminiProvider, GeminiSettings
 
 MODES = ("local", "gemini", "hybrid")
+# ``metadata.provider`` of an answer Gemini produced: the contract's (and the original
+# service's) name for Google AI Studio keys, so its clients keep working unchanged. Routing
+# names (local | gemini | hybrid) are what requests and settings choose, not who answered.
+HOSTED_PROVIDER = "google_ai_studio"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,16 +152,17 @@ class PaymentRouter:
             payment_score=1.0 if answer.is_payment_screenshot else 0.0,
         )
         reason = found.review_reasons[0] if found.review_reasons else None
-        return extraction, Produced(found.provider, found.model, found.cost_tier, reason)
+        return extraction, Produced(HOSTED_PROVIDER, found.model, found.cost_tier, reason)
 
     async def aclose(self) -> None:
         await self.gemini.aclose()
 
 
 def gemini_router(
-    provider: PaymentProvider, settings: GeminiSettings | None = None
+    provider: PaymentProvider, *, default: str, settings: GeminiSettings | None = None
 ) -> PaymentRouter | None:
-    """A router when the provider is the offline one and a Gemini key is configured."""
+    """A router when the provider is the offline one and a Gemini key is configured;
+    ``default`` is the deployment's mode for requests that name none."""
     if not isinstance(provider, LocalProvider):
         return None
     from services.common.gemini import GeminiProvider, GeminiSettings, api_keys_from_env
@@ -167,9 +174,9 @@ def gemini_router(
     return PaymentRouter(
         provider,
         gemini,
-        default=gemini_settings.provider,
+        default=default,
         threshold=gemini_settings.hybrid_confidence_threshold,
     )
 
 
-__all__ = ["LOCAL", "MODES", "PaymentRouter", "Produced", "gemini_router"]
+__all__ = ["HOSTED_PROVIDER", "LOCAL", "MODES", "PaymentRouter", "Produced", "gemini_router"]
