@@ -23,6 +23,7 @@ from services.common.errors import EmptyFile, FileTooLarge, InputError, NotFound
 from services.common.logging import get_logger
 from services.common.storage import BlobStore
 from services.ingest import classify
+from services.ingest.gemini_classify import GeminiClassifier
 from services.ingest.models import DocumentRecord
 from services.ingest.names import new_file_id, sanitise_filename, storage_key
 from services.ingest.repository import DocumentRepository
@@ -102,11 +103,18 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     """Validates, classifies and stores uploads; serves them back to their owners."""
 
     def __init__(
-        self, *, settings: IngestSettings, repository: DocumentRepository, store: BlobStore
+        self,
+        *,
+        settings: IngestSettings,
+        repository: DocumentRepository,
+        store: BlobStore,
+        classifier: GeminiClassifier | None = None,
     ) -> None:
         self._settings = settings
         self._repository = repository
         self._store = store
+        # Gemini's second opinion on unsure guesses (None: keywords only, nothing leaves).
+        self._classifier = classifier
         self._inflight: set[asyncio.Future[tuple[DocumentRecord, bool]]] = set()
         self._limits = Limits(
             max_pages=settings.max_pages,
@@ -155,6 +163,10 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             _log.info("document_duplicate", doc_id=existing.doc_id, user_id=user_id)
             return existing, True
         guess = await asyncio.to_thread(_classify, inspected, kind.is_pdf)
+        if self._classifier is not None:
+            guess = await self._classifier.second_opinion(
+                guess, inspected.content, is_pdf=kind.is_pdf
+            )
         file_id = new_file_id(kind.extension)
         record = DocumentRecord(
             doc_id=str(uuid.uuid4()),
