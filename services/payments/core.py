@@ -138,11 +138,25 @@ class PaymentsCore:
     def _cost_tier(self) -> str:
         return "free" if self.model in self.settings.free_model_list else "paid"
 
+    def answering(self, request: pb.ParsePaymentRequest) -> Produced | None:
+        """Who answers ``request`` when it is refused before any answer exists: Gemini (the
+        chain's first model) when the request's mode is ``gemini``; None = the offline engine
+        (``local``, and ``hybrid``, which always reads locally first)."""
+        if self.router is None or self.router.mode(request.provider) != "gemini":
+            return None
+        return self.router.intended()
+
     def error(
-        self, code: str, message: str, *, image_hash: str, timer: _Timer
+        self,
+        code: str,
+        message: str,
+        *,
+        image_hash: str,
+        timer: _Timer,
+        produced: Produced | None = None,
     ) -> pb.ParsePaymentResponse:
         """The contract's error answer: empty ``data``, review asked, nothing guessed."""
-        return pb.ParsePaymentResponse(
+        answer = pb.ParsePaymentResponse(
             success=False,
             error_code=code,
             error_message=message,
@@ -156,25 +170,40 @@ class PaymentsCore:
                 review_reason=_ERROR_REVIEW_REASON.get(code, code),
             ),
         )
+        if produced is not None:
+            for name, value in produced.metadata().items():
+                setattr(answer.metadata, name, value)
+        return answer
 
     # ------------------------------------------------------------------ RPCs
 
     async def parse(self, request: pb.ParsePaymentRequest) -> pb.ParsePaymentResponse:
         timer = _Timer(time.perf_counter())
         image_hash = ""
+        produced = self.answering(request)
         try:
-            image_hash, response = await self._parse(request, timer)
+            image_hash, response = await self._parse(request, timer, produced)
         except ParseRefused as refused:
-            return self.error(refused.code, refused.message, image_hash=image_hash, timer=timer)
+            return self.error(
+                refused.code,
+                refused.message,
+                image_hash=image_hash,
+                timer=timer,
+                produced=produced,
+            )
         except Exception:  # noqa: BLE001 - the contract answers every failure
             _log.exception("parse_failed")
             return self.error(
-                "service_error", "Unexpected service error", image_hash=image_hash, timer=timer
+                "service_error",
+                "Unexpected service error",
+                image_hash=image_hash,
+                timer=timer,
+                produced=produced,
             )
         return response
 
     async def _parse(
-        self, request: pb.ParsePaymentRequest, timer: _Timer
+        self, request: pb.ParsePaymentRequest, timer: _Timer, produced: Produced | None
     ) -> tuple[str, pb.ParsePaymentResponse]:
         image_hash = ""
 
@@ -195,12 +224,20 @@ class PaymentsCore:
             return image_hash, await self._parse_image(request, raw, image_hash, timer)
         except ParseRefused as refused:
             return image_hash, self.error(
-                refused.code, refused.message, image_hash=image_hash, timer=timer
+                refused.code,
+                refused.message,
+                image_hash=image_hash,
+                timer=timer,
+                produced=produced,
             )
         except Exception:  # noqa: BLE001 - the contract answers every failure
             _log.exception("parse_failed")
             return image_hash, self.error(
-                "service_error", "Unexpected service error", image_hash=image_hash, timer=timer
+                "service_error",
+                "Unexpected service error",
+                image_hash=image_hash,
+                timer=timer,
+                produced=produced,
             )
 
     async def _parse_image(

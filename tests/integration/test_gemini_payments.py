@@ -169,8 +169,27 @@ async def test_local_request_never_calls_gemini_and_gemini_failure_is_ai_failed(
         unknown = await parse(screenshot(105)[0], provider="openai")
     assert local["success"] is True and local["metadata"]["provider"] == "local"
     assert failed["error_code"] == "ai_failed"
+    # A refusal names who the request was for: Gemini's chain, as the contract's errors do.
+    assert (failed["metadata"]["provider"], failed["metadata"]["model"]) == (HOSTED, FLASH)
     assert unknown["error_code"] == "ai_failed"
+    assert unknown["metadata"]["provider"] == "local"
     assert len(server.requests) == 1  # only the gemini request reached the server
+
+
+async def test_a_refused_image_names_the_provider_the_request_was_for(
+    redis_url: str, namespace: str, server: GeminiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with payments(redis_url, namespace, server, monkeypatch) as parse:
+        for_gemini = await parse(b"not an image", provider="gemini")
+        for_hybrid = await parse(b"not an image")  # hybrid reads locally first
+    assert for_gemini["error_code"] == for_hybrid["error_code"] == "invalid_image"
+    assert (for_gemini["metadata"]["provider"], for_gemini["metadata"]["model"]) == (HOSTED, FLASH)
+    assert for_gemini["metadata"]["model_cost_tier"] == "free"
+    assert (for_hybrid["metadata"]["provider"], for_hybrid["metadata"]["model"]) == (
+        "local",
+        MODEL_NAME,
+    )
+    assert server.requests == []
 
 
 async def test_hybrid_escalates_what_local_cannot_read(

@@ -154,6 +154,12 @@ class PaymentRouter:
         reason = found.review_reasons[0] if found.review_reasons else None
         return extraction, Produced(HOSTED_PROVIDER, found.model, found.cost_tier, reason)
 
+    def intended(self) -> Produced:
+        """What a ``gemini`` request is to be answered by before any model has answered
+        (named on its refusals): the chain's first model."""
+        model = self.gemini.settings.models[0]
+        return Produced(HOSTED_PROVIDER, model, self.gemini.cost_tier(model))
+
     async def aclose(self) -> None:
         await self.gemini.aclose()
 
