@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from services.common.gemini.settings import GeminiSettings
+from services.common.gemini.settings import GeminiSettings, api_keys_from_env
 from services.ingest.settings import IngestSettings
 from services.parser.settings import ParserSettings
 from services.payments.settings import PaymentsSettings
@@ -143,3 +143,17 @@ def test_a_bad_deployment_value_is_refused_even_where_a_service_overrides_it(
     setenv(monkeypatch, FINTRACT_PROVIDER="gemni", PAYMENTS_PROVIDER="local")
     with pytest.raises(ValidationError, match="FINTRACT_PROVIDER='gemni'"):
         PaymentsSettings(_env_file=None)
+
+
+def test_api_keys_come_from_the_environment_over_dot_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("GOOGLE_API_KEY", "GOOGLE_API_KEY2", "GOOGLE_API_KEY3", "GEMINI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / ".env"
+    env_file.write_text("GOOGLE_API_KEY=from-file\nGOOGLE_API_KEY3=third\nGOOGLE_API_KEY2=\n")
+    assert api_keys_from_env(env_file=env_file) == ["from-file", "third"]
+    monkeypatch.setenv("GOOGLE_API_KEY", "from-env")
+    monkeypatch.setenv("GOOGLE_API_KEY2", "second")
+    assert api_keys_from_env(env_file=env_file) == ["from-env", "second", "third"]
+    assert api_keys_from_env(env_file=tmp_path / "missing.env") == ["from-env", "second"]

@@ -3,7 +3,7 @@
 Read from the environment on its own (``GeminiSettings()``), so any service can build one
 beside its own settings class. API keys are not fields: any number of them is read from
 ``GOOGLE_API_KEY``, ``GOOGLE_API_KEY2``, ``GOOGLE_API_KEY3``, … (and ``GEMINI_API_KEY*``)
-by :func:`api_keys_from_env`.
+by :func:`api_keys_from_env`, from the environment and, like the settings, ``.env``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -163,12 +164,25 @@ class GeminiSettings(BaseSettings):
         return "unknown"
 
 
-def api_keys_from_env(environ: Mapping[str, str] | None = None) -> list[str]:
+def _dot_env(path: str | Path | None) -> dict[str, str]:
+    if path is None or not Path(path).is_file():
+        return {}
+    # python-dotenv: what pydantic-settings reads .env files with (its dependency).
+    from dotenv import dotenv_values
+
+    return {name: value for name, value in dotenv_values(path).items() if value is not None}
+
+
+def api_keys_from_env(
+    environ: Mapping[str, str] | None = None, *, env_file: str | Path | None = ".env"
+) -> list[str]:
     """API keys from ``GOOGLE_API_KEY``, ``GOOGLE_API_KEY2``, … then ``GEMINI_API_KEY*``.
 
-    Ordered by prefix then number (no number = 1); empty values and duplicates dropped.
+    ``environ`` None = the process environment over ``env_file`` (a variable set in both is
+    taken from the environment, as the settings classes do). Ordered by prefix then number
+    (no number = 1); empty values and duplicates dropped.
     """
-    env = os.environ if environ is None else environ
+    env = {**_dot_env(env_file), **os.environ} if environ is None else environ
     found: list[tuple[int, int, str]] = []
     for name, value in env.items():
         match = _KEY_VAR.match(name)
