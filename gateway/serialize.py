@@ -67,8 +67,11 @@ def _results(job: jobs_pb2.Job) -> dict[str, Any] | None:
 
 
 def job_json(job: jobs_pb2.Job, *, include_results: bool = True) -> dict[str, Any]:
-    """A job exactly as the contract shows it, plus ``provider`` (what ran, or was asked)."""
+    """A job exactly as the contract shows it, plus ``provider`` (what ran, or was asked)
+    and, once completed, ``model`` (what produced the result) and ``escalated_pages`` (the
+    1-based pages hybrid routing sent to Gemini)."""
     ran = job.result.provenance.provider if job.HasField("result") else ""
+    provenance = job.result.provenance if job.HasField("result") else None
     out: dict[str, Any] = {
         "job_id": job.job_id,
         "status": job_status_name(job.status),
@@ -84,6 +87,8 @@ def job_json(job: jobs_pb2.Job, *, include_results: bool = True) -> dict[str, An
         "updated_at": timestamp(job.updated_at, job.HasField("updated_at")),
         "completed_at": timestamp(job.completed_at, job.HasField("completed_at")),
         "provider": ran or job.provider or None,
+        "model": (provenance.model or None) if provenance is not None else None,
+        "escalated_pages": list(provenance.escalated_pages) if provenance is not None else [],
     }
     if not include_results:
         del out["results"]

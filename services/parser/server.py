@@ -14,6 +14,7 @@ import grpc
 from fintract.api.ingest.v1 import ingest_pb2_grpc
 from fintract.api.jobs.v1 import jobs_pb2_grpc
 from fintract.api.parser.v1 import parser_pb2, parser_pb2_grpc
+from services.common.gemini import GeminiProvider, GeminiSettings, api_keys_from_env
 from services.common.grpc_server import (
     GrpcService,
     insecure_channel,
@@ -22,6 +23,7 @@ from services.common.grpc_server import (
 )
 from services.common.nats_bus import connect
 from services.common.storage import blob_store
+from services.parser.escalation import Escalation
 from services.parser.servicer import ParserServicer
 from services.parser.settings import ParserSettings
 from services.parser.sources import Extraction, SourceCache
@@ -30,10 +32,23 @@ from services.parser.worker import Worker
 SERVICE_NAME = parser_pb2.DESCRIPTOR.services_by_name["ParserService"].full_name
 
 
+def gemini_provider(gemini_settings: GeminiSettings) -> GeminiProvider | None:
+    """The process's one Gemini provider, or None when no API key is set (then ``hybrid``
+    keeps local answers and ``gemini`` fails with ``ai_not_configured``). Nothing of the
+    SDK is imported before the first request."""
+    keys = api_keys_from_env()
+    return GeminiProvider(gemini_settings, api_keys=keys) if keys else None
+
+
 async def start(settings: ParserSettings, *, address: str | None = None) -> GrpcService:
     """Connect NATS, jobs, ingest and the blob store; create the consumers; start fetching
     and serving. ``address`` defaults to ``PARSER_ADDR``."""
     extraction = Extraction()
+    gemini_settings = GeminiSettings()
+    gemini = gemini_provider(gemini_settings)
+    escalation = Escalation(
+        gemini, gemini_settings, extraction.run, default_provider=settings.default_provider
+    )
     blobs = blob_store(
         settings.storage_url, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
     )
@@ -54,9 +69,10 @@ async def start(settings: ParserSettings, *, address: str | None = None) -> Grpc
         jobs=jobs_pb2_grpc.JobsServiceStub(jobs_channel),
         sources=sources,
         extraction=extraction,
+        escalation=escalation,
     )
     await worker.setup()
-    servicer = ParserServicer(settings=settings, extraction=extraction)
+    servicer = ParserServicer(settings=settings, extraction=extraction, escalation=escalation)
 
     def register(server: grpc.aio.Server) -> list[str]:
         parser_pb2_grpc.add_ParserServiceServicer_to_server(servicer, server)
@@ -78,6 +94,8 @@ async def start(settings: ParserSettings, *, address: str | None = None) -> Grpc
         await jobs_channel.close()
         await ingest_channel.close()
         await blobs.close()
+        if gemini is not None:
+            await gemini.aclose()
         await asyncio.to_thread(extraction.shutdown)
 
     service.on_stop.append(stop_work)

@@ -16,6 +16,7 @@ from services.common.errors import (
     UnsupportedFileType,
 )
 from services.parser.convert import KIND_BY_TYPE, to_parse_result
+from services.parser.escalation import Escalation
 from services.parser.extract import (
     Assembled,
     DocumentUnreadable,
@@ -51,9 +52,12 @@ def sniff(content: bytes) -> str:
 class ParserServicer(parser_pb2_grpc.ParserServiceServicer):
     """Implements fintract.api.parser.v1.ParserService."""
 
-    def __init__(self, *, settings: ParserSettings, extraction: Extraction) -> None:
+    def __init__(
+        self, *, settings: ParserSettings, extraction: Extraction, escalation: Escalation
+    ) -> None:
         self.settings = settings
         self.extraction = extraction
+        self.escalation = escalation
 
     async def ParseDocument(
         self, request: parser_pb2.ParseDocumentRequest, context: grpc.aio.ServicerContext
@@ -78,29 +82,32 @@ class ParserServicer(parser_pb2_grpc.ParserServiceServicer):
                 else self.settings.use_embedded_xml
             ),
         )
+        provider = self.escalation.resolve(options.provider)
         extractor = extractor_for(kind)
         limit = self.settings.sync_max_pages
 
-        def parse() -> tuple[Assembled, int]:
-            try:
-                count = source.page_count
-                if count > limit:
-                    raise TooManyPages(
-                        f"{count} pages; synchronous parses take at most {limit}, submit a job"
-                    )
-                pages = [extractor.extract_page(source, i, options) for i in range(count)]
-                return extractor.assemble(source, pages, options), count
-            finally:
-                source.close()
+        def parse() -> tuple[Assembled, list[bytes]]:
+            count = source.page_count
+            if count > limit:
+                raise TooManyPages(
+                    f"{count} pages; synchronous parses take at most {limit}, submit a job"
+                )
+            pages = [extractor.extract_page(source, i, options) for i in range(count)]
+            return extractor.assemble(source, pages, options), pages
 
         try:
-            assembled, count = await self.extraction.run(parse)
+            assembled, pages = await self.extraction.run(parse)
+            # Gemini errors (ai_failed, ai_not_configured…) travel as they are.
+            assembled = await self.escalation.apply(source, pages, assembled, provider)
         except PasswordRequired as exc:
             raise EncryptedPdf(str(exc)) from exc
         except DocumentUnreadable as exc:
             raise CorruptFile(str(exc)) from exc
         except ExtractError as exc:
             raise ExtractionError(str(exc), code=exc.code) from exc
+        finally:
+            await self.extraction.run(source.close)
+        count = len(pages)
         return parser_pb2.ParseDocumentResponse(result=to_parse_result(assembled), pages=count)
 
 

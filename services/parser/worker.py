@@ -25,7 +25,8 @@ from prometheus_client import Counter, Histogram
 from fintract.api.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from fintract.api.parser.v1 import parser_pb2
 from fintract.rpc_errors import error_code_of
-from services.common.errors import FintractError
+from services.common.errors import AiFailed, AiRefused, FintractError
+from services.common.gemini.routing import InvalidProvider
 from services.common.logging import bound_context, get_logger
 from services.common.nats_bus import (
     ensure_consumer,
@@ -34,10 +35,12 @@ from services.common.nats_bus import (
     pull_until_stopped,
 )
 from services.parser.convert import KIND_BY_TYPE, to_parse_result
+from services.parser.escalation import Escalation
 from services.parser.extract import (
     DocumentUnreadable,
     ExtractOptions,
     PasswordRequired,
+    SourceDocument,
     extractor_for,
 )
 from services.parser.settings import ParserSettings
@@ -64,6 +67,9 @@ _log = get_logger("fintract.parser")
 
 # Errors that no retry can fix: the job fails at once with the error's own code.
 _FATAL = (DocumentUnreadable, PasswordRequired)
+# Gemini's answer to provider=gemini (every model failed, no key, a refused model) and an
+# unknown provider: retrying the whole document would only repeat the same calls.
+_ROUTING_FATAL = (AiFailed, AiRefused, InvalidProvider)
 
 
 @contextlib.asynccontextmanager
@@ -101,12 +107,14 @@ class Worker:
         jobs: jobs_pb2_grpc.JobsServiceStub,
         sources: SourceCache,
         extraction: Extraction,
+        escalation: Escalation,
     ) -> None:
         self.settings = settings
         self.js = js
         self.jobs = jobs
         self.sources = sources
         self.extraction = extraction
+        self.escalation = escalation
         self.parse = parse_stream(settings.namespace)
         self._stopping = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
@@ -223,6 +231,7 @@ class Worker:
                 self.jobs.StartJob,
                 jobs_pb2.StartJobRequest(job_id=task.job_id, pages_total=pages_total),
             )
+            generation = msg.metadata.sequence.stream
             for index in range(pages_total):
                 page = parser_pb2.PageTask(
                     job_id=task.job_id,
@@ -240,7 +249,9 @@ class Worker:
                     self.parse.page_subject,
                     page.SerializeToString(),
                     stream=self.parse.stream,
-                    headers={"Nats-Msg-Id": f"page-{task.job_id}-{index}"},
+                    # Per document message: its redelivery re-publishes nothing new, while
+                    # a job queued again (jobs rebuilt Redis) gets fresh page tasks.
+                    headers={"Nats-Msg-Id": f"page-{task.job_id}-{index}-{generation}"},
                 )
         except JobGone:
             await msg.ack_sync()
@@ -320,7 +331,7 @@ class Worker:
         self,
         msg: Msg,
         task: parser_pb2.PageTask,
-        source: object,
+        source: SourceDocument,
         recorded: jobs_pb2.RecordPageResponse,
     ) -> None:
         kind = KIND_BY_TYPE[task.document_type]
@@ -328,10 +339,16 @@ class Worker:
         options = self._options(task)
         pages = [page.page_result for page in recorded.pages]
         try:
+            provider = self.escalation.resolve(options.provider)
             assembled = await self.extraction.run(
-                lambda: extractor.assemble(source, pages, options)  # type: ignore[arg-type]
+                lambda: extractor.assemble(source, pages, options)
             )
+            assembled = await self.escalation.apply(source, pages, assembled, provider)
             result = to_parse_result(assembled)
+        except _ROUTING_FATAL as exc:
+            await self._fail(task.job_id, exc.code, exc.message)
+            await msg.term()
+            return
         except Exception as exc:  # noqa: BLE001 - retried, then the job fails
             reason = str(exc) or type(exc).__name__
             await self._retry_or_fail(msg, task.job_id, "assembly_failed", reason)
