@@ -1,8 +1,8 @@
 """Small, deterministic inputs for the hybrid-routing benchmark, with their truth.
 
-- Statement pages: one-page PDFs with a text layer, 10–14 rows each; on a share of pages
-  one row's description wraps so that its amounts sit on the second line (the layout that
-  defeats a line-at-a-time reader, so the local answer fails ``balance_continuity``).
+(Statements come from the statement evaluation generator and are read by the real engine;
+see bench/hybrid/run.py.)
+
 - Payment screenshots: UPI receipts drawn with Pillow; a share are "hard": either degraded
   (a forwarded thumbnail: downscaled, blurred, JPEG-recompressed) or in a layout the local
   reader does not know (``INR`` amounts, ``Ref No`` instead of a transaction id).
@@ -17,9 +17,8 @@ import io
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
 
-from services.common.gemini.schemas import PaymentAnswer, StatementPageAnswer
+from services.common.gemini.schemas import PaymentAnswer
 
 NAMES = ["ASHA VERMA", "RAVI KUMAR", "PRIYA NAIR", "ARJUN MEHTA", "NEHA GUPTA", "VIKRAM RAO"]
 MERCHANTS = ["ZOMATO LTD", "SWIGGY", "AMAZON PAY", "BESCOM BILL", "IRCTC", "BIGBASKET"]
@@ -31,14 +30,6 @@ def money(value: float) -> str:
 
 
 @dataclass(frozen=True)
-class StatementSample:
-    pdf: bytes
-    truth: StatementPageAnswer
-    previous_balance: float
-    wrapped: bool
-
-
-@dataclass(frozen=True)
 class PaymentSample:
     image: bytes
     mime_type: str
@@ -46,118 +37,8 @@ class PaymentSample:
     hard: bool
 
 
-def statement_pages(
-    count: int, *, seed: int = 7, wrapped_share: float = 0.25
-) -> list[StatementSample]:
-    import pymupdf
-
-    rng = random.Random(seed)
-    balance = 25_000.0
-    samples = []
-    for page_no in range(1, count + 1):
-        opening = balance
-        wrapped_row = rng.randrange(10) if rng.random() < wrapped_share else -1
-        rows: list[dict[str, Any]] = []
-        lines = [
-            "STATE BANK OF INDIA        Account No: XXXXXXX4821        IFSC: SBIN0001234",
-            f"Page {page_no}    Balance brought forward {money(opening)}",
-            "Date        Description                              Debit       Credit     Balance",
-        ]
-        for i in range(rng.randint(10, 14)):
-            day = f"{min(28, page_no + i):02d}-01-2025"
-            credit = rng.random() < 0.2
-            amount = round(rng.uniform(50, 4000) * (10 if credit else 1), 2)
-            balance = round(balance + (amount if credit else -amount), 2)
-            ref = str(rng.randrange(10**11, 10**12))
-            desc = (
-                f"NEFT CR {rng.choice(NAMES)} SALARY"
-                if credit
-                else f"UPI/DR/{ref}/{rng.choice(MERCHANTS)}"
-            )
-            debit_s = "" if credit else money(amount)
-            credit_s = money(amount) if credit else ""
-            if i == wrapped_row:
-                lines.append(f"{day}  {desc} PAYMENT FOR ORDER")
-                lines.append(
-                    f"            REF {ref}   {debit_s:>12} {credit_s:>12} {money(balance):>12}"
-                )
-            else:
-                lines.append(f"{day}  {desc:<38} {debit_s:>12} {credit_s:>12} {money(balance):>12}")
-            iso = f"2025-01-{day[:2]}"
-            rows.append(
-                {
-                    "date": iso,
-                    "value_date": None,
-                    "description": desc,
-                    # a credit row prints no reference (unless its wrapped line shows it)
-                    "reference": ref if (not credit or i == wrapped_row) else None,
-                    "debit": None if credit else amount,
-                    "credit": amount if credit else None,
-                    "amount": amount if credit else -amount,
-                    "balance": balance,
-                    "page": page_no,
-                }
-            )
-        doc = pymupdf.open()
-        page = doc.new_page(width=612, height=792)
-        for n, line in enumerate(lines):
-            page.insert_text((24, 40 + n * 16), line, fontname="cour", fontsize=8)
-        pdf = doc.tobytes()
-        doc.close()
-        truth = StatementPageAnswer.model_validate(
-            {
-                "account": {
-                    "bank_name": "State Bank of India",
-                    "account_holder": None,
-                    "account_number": "XXXXXXX4821",
-                    "branch_code": "SBIN0001234",
-                    "currency": "INR",
-                    "period_start": None,
-                    "period_end": None,
-                    "opening_balance": None,
-                    "closing_balance": None,
-                },
-                "transactions": rows,
-            }
-        )
-        samples.append(StatementSample(pdf, truth, opening, wrapped_row >= 0))
-    return samples
-
-
-_ROW = re.compile(r"^(\d{2})-(\d{2})-(\d{4})\s+(.+?)\s+([\d,]+\.\d{2})\s+([\d,]+\.\d{2})\s*$")
-_FORWARD = re.compile(r"Balance brought forward ([\d,]+\.\d{2})")
-
-
 def _num(text: str) -> float:
     return float(text.replace(",", ""))
-
-
-def read_statement_page(text: str, page_no: int) -> tuple[StatementPageAnswer, float | None]:
-    """The benchmark's local reader: one row per line, amount then balance at its end."""
-    forward = _FORWARD.search(text)
-    previous = _num(forward.group(1)) if forward else None
-    rows = []
-    balance = previous
-    for line in text.splitlines():
-        match = _ROW.match(line.strip())
-        if not match:
-            continue
-        amount, new_balance = _num(match.group(5)), _num(match.group(6))
-        credit = balance is not None and new_balance > balance
-        rows.append(
-            {
-                "date": f"{match.group(3)}-{match.group(2)}-{match.group(1)}",
-                "description": match.group(4).strip(),
-                "debit": None if credit else amount,
-                "credit": amount if credit else None,
-                "amount": amount if credit else -amount,
-                "balance": new_balance,
-                "page": page_no,
-            }
-        )
-        balance = new_balance
-    answer = StatementPageAnswer.model_validate({"account": {}, "transactions": rows})
-    return answer, previous
 
 
 def payment_screens(count: int, *, seed: int = 11, hard_share: float = 0.3) -> list[PaymentSample]:
