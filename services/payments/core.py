@@ -245,8 +245,9 @@ class PaymentsCore:
     ) -> pb.ParsePaymentResponse:
         if not await self.enabled():
             raise ParseRefused("service_disabled", "Payment parsing is disabled")
-        routed = self.router is not None and self.router.handles(request.provider)
-        if request.provider and request.provider != self.provider.name and not routed:
+        requested = request.provider.strip().lower()  # "" = the deployment's default
+        routed = self.router is not None and self.router.handles(requested)
+        if requested and requested != self.provider.name and not routed:
             raise ParseRefused(
                 "ai_failed", f"Provider {request.provider!r} is not available on this deployment"
             )
@@ -286,8 +287,8 @@ class PaymentsCore:
 
         produced: Produced | None = None
         try:
-            if self.router is not None and self.router.uses_gemini(request.provider):
-                extraction, produced = await self.router.extract(checked.image, request.provider)
+            if self.router is not None and self.router.uses_gemini(requested):
+                extraction, produced = await self.router.extract(checked.image, requested)
             else:
                 extraction = await self.provider.extract(checked.image)
         except ProviderFailed as exc:

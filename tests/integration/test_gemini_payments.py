@@ -164,7 +164,7 @@ async def test_local_request_never_calls_gemini_and_gemini_failure_is_ai_failed(
     image, _ = screenshot(103)
     server.script(server_error(503), always=True)
     async with payments(redis_url, namespace, server, monkeypatch) as parse:
-        local = await parse(image, provider="local")
+        local = await parse(image, provider=" Local ")  # case and spaces ignored
         failed = await parse(screenshot(104)[0], provider="gemini")
         unknown = await parse(screenshot(105)[0], provider="openai")
     assert local["success"] is True and local["metadata"]["provider"] == "local"

@@ -86,7 +86,7 @@ class PaymentRouter:
         self.threshold = threshold
 
     def mode(self, requested: str) -> str:
-        return (requested or self.default).strip().lower()
+        return (requested.strip() or self.default).lower()
 
     def handles(self, requested: str) -> bool:
         """Whether a request asking for ``requested`` runs through this router."""
