@@ -101,10 +101,12 @@ class GeminiClassifier:
         if not is_unsure(guess, sure_confidence=self.sure_confidence):
             return guess
         try:
-            page = await asyncio.to_thread(first_page, content, is_pdf=is_pdf)
-            found = await classify_document(
-                self.gemini, page.png, words=page.words, deadline_s=self.timeout_s
-            )
+            # The whole second opinion (render, OCR for masking, Gemini) within the budget.
+            async with asyncio.timeout(self.timeout_s):
+                page = await asyncio.to_thread(first_page, content, is_pdf=is_pdf)
+                found = await classify_document(
+                    self.gemini, page.png, words=page.words, deadline_s=self.timeout_s
+                )
         except (FintractError, TimeoutError, RuntimeError, ValueError, OSError) as exc:
             # AiFailed / AiRefused / a page that will not render: keep the keyword guess.
             _log.warning(

@@ -6,6 +6,7 @@ never change (or fail) an upload."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -222,3 +223,31 @@ async def test_account_numbers_are_masked_before_the_page_leaves(
     # Only the account line (the fourth, baseline 126 pt) changed, not the lines above it.
     zoom = before.shape[0] / 842
     assert rows.min() > (72 + 18 * 2) * zoom and rows.max() < (72 + 18 * 4) * zoom
+
+
+async def test_a_slow_gemini_does_not_hold_the_upload(
+    sqlite_database: Database,
+    blob_root: Path,
+    namespace: str,
+    gemini: GeminiServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gemini.script(answer({"document_type": "invoice", "confidence": 0.9}))
+    gemini.script(answer({"document_type": "invoice", "confidence": 0.9}, delay_s=6.0))
+    async with ingest(
+        sqlite_database,
+        blob_root,
+        namespace,
+        gemini,
+        monkeypatch,
+        INGEST_CLASSIFY_GEMINI_TIMEOUT_S="2",
+    ) as client:
+        # The first one loads the SDK (and answers at once); the second one is slow.
+        first = await client.upload(pdf(*UNSURE_TEXT), user="gil", filename="a.pdf")
+        started = time.monotonic()
+        made = await client.upload(pdf(*UNSURE_TEXT, "page two"), user="gil", filename="b.pdf")
+        waited = time.monotonic() - started
+    assert kind(first.document)[0] == "invoice"
+    assert kind(made.document) == ("unknown", pytest.approx(0.1))
+    assert len(gemini.requests) == 2
+    assert waited < 5.0  # the 2 s budget, not the 6 s answer
