@@ -6,16 +6,20 @@ Gemini is down; provider=gemini fails the job with ``ai_failed`` when every mode
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pymupdf
 import pytest
+from PIL import Image, ImageStat
 
 from fintract.api.jobs.v1 import jobs_pb2
 from fintract.api.parser.v1 import parser_pb2, parser_pb2_grpc
 from fintract.api.results.v1 import results_pb2
 from gateway.serialize import job_json
+from services.parser.escalation import PAGE_LONG_SIDE
 from tests.factories import text_pdf
 from tests.gemini_server import GeminiServer, answer, server_error
 from tests.hybrid_docs import page_answer, statement
@@ -71,6 +75,8 @@ async def gemini(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[GeminiServer]
     monkeypatch.setenv("GEMINI_BACKOFF_INITIAL_S", "0")
     monkeypatch.setenv("GEMINI_BACKOFF_JITTER_S", "0")
     monkeypatch.setenv("GEMINI_DEADLINE_S", "20")
+    monkeypatch.setenv("GEMINI_MASK_ACCOUNT_NUMBERS", "true")
+    monkeypatch.setenv("HYBRID_CONFIDENCE_THRESHOLD", "0.85")
     yield server
     await server.stop()
 
@@ -145,7 +151,16 @@ async def test_hybrid_escalates_only_the_failing_page_and_gemini_wins(
     assert done.status == jobs_pb2.JOB_STATUS_COMPLETED, done.error
     assert len(gemini.requests) == 1  # page 2 only
     ((mime, image),) = gemini.requests[0].inline
-    assert mime == "image/png" and image.startswith(b"\x89PNG")
+    assert mime == "image/png"
+    # what left the machine: page 2, its account number blacked out (masking is on)
+    with pymupdf.open(stream=content, filetype="pdf") as doc:
+        (where,) = doc[1].search_for("000123456789")
+        zoom = min(2.5, PAGE_LONG_SIDE / max(doc[1].rect.width, doc[1].rect.height))
+    sent = Image.open(io.BytesIO(image)).convert("L")
+    box = [round(v * zoom) for v in (where.x0, where.y0, where.x1, where.y1)]
+    assert ImageStat.Stat(sent.crop(box)).mean[0] < 5  # painted over, not just dark glyphs
+    row = [box[0], box[1] + round(40 * zoom), box[2], box[3] + round(40 * zoom)]
+    assert ImageStat.Stat(sent.crop(row)).mean[0] > 128  # the table is not masked
     result = done.result.bank_statement
     assert result.checks.balance_continuity is True
     assert result.checks.opening_plus_net_equals_closing is True
@@ -263,3 +278,43 @@ async def test_synchronous_parse_honours_the_provider(stack: Stack, gemini: Gemi
     assert list(response.result.provenance.escalated_pages) == [2]
     assert response.result.bank_statement.checks.balance_continuity is True
     assert len(gemini.requests) == 1
+
+
+@pytest.fixture
+async def offline_stack(
+    monkeypatch: pytest.MonkeyPatch,
+    namespace: str,
+    redis_url: str,
+    nats_url: str,
+    sqlite_database: Any,
+    tmp_path: Path,
+) -> AsyncIterator[Stack]:
+    for name in ("GOOGLE_API_KEY", "GOOGLE_API_KEY2", "GEMINI_API_KEY", "GEMINI_API_KEY2"):
+        monkeypatch.delenv(name, raising=False)
+    running = await open_stack(
+        namespace=namespace,
+        redis_url=redis_url,
+        nats_url=nats_url,
+        db=sqlite_database,
+        blob_root=tmp_path / "blobs",
+    )
+    await running.start_parser()
+    yield running
+    await running.close()
+
+
+async def test_without_a_key_hybrid_keeps_local_and_gemini_is_not_configured(
+    offline_stack: Stack,
+) -> None:
+    content, _ = statement(flip=(2, 3))
+    kept = await parse(offline_stack, content, "hybrid")
+    assert kept.status == jobs_pb2.JOB_STATUS_COMPLETED, kept.error
+    result = kept.result.bank_statement
+    assert result.requires_review and "gemini_unavailable" in result.review_reasons
+    assert list(kept.result.provenance.escalated_pages) == []
+    clean, _ = statement()
+    fine = await parse(offline_stack, clean, "hybrid")
+    assert "gemini_unavailable" not in fine.result.bank_statement.review_reasons
+    refused = await parse(offline_stack, clean, "gemini")
+    assert refused.status == jobs_pb2.JOB_STATUS_FAILED
+    assert refused.error.code == "ai_not_configured"
