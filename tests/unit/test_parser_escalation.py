@@ -3,12 +3,18 @@ statement engine's own checks run again on a statement whose pages were replaced
 
 from __future__ import annotations
 
-from services.common.gemini import Assessment, PageAssessment
+import io
+
+import pymupdf
+from PIL import Image, ImageStat
+
+from services.common.gemini import Assessment, PageAssessment, mask_image
 from services.parser.escalation import (
     GEMINI_UNAVAILABLE,
     flagged,
     model_name,
     pages_to_escalate,
+    statement_page_input,
 )
 from services.parser.extract import ExtractOptions, SourceDocument, extractor_for
 from services.parser.extract.results import BankStatementResult
@@ -79,3 +85,32 @@ def test_model_names_and_review_flags() -> None:
     assert once.requires_review
     assert once.review_reasons == ["balance_continuity", GEMINI_UNAVAILABLE]
     assert result.review_reasons == ["balance_continuity"]  # the original is untouched
+
+
+def _scanned(pdf: bytes, dpi: int = 150) -> bytes:
+    """The same pages as images only (no text layer): what a scanner makes."""
+    with pymupdf.open(stream=pdf, filetype="pdf") as doc, pymupdf.open() as out:
+        for page in doc:
+            pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+            new = out.new_page(width=page.rect.width, height=page.rect.height)
+            new.insert_image(new.rect, pixmap=pix)
+        data: bytes = out.tobytes()
+    return data
+
+
+def test_a_scanned_page_is_masked_with_the_ocr_words_already_read() -> None:
+    content = _scanned(statement(pages=1)[0])
+    engine = extractor_for("bank_statement")
+    source = SourceDocument(content)
+    page = PageOut.model_validate_json(engine.extract_page(source, 0, ExtractOptions()))
+    assert page.source == "ocr" and page.rotation == 0
+    sent = statement_page_input(source, page)
+    assert sent.words is not None  # no second OCR pass for masking
+    assert "PURCHASE 0-3 40.25 4,899.00" in sent.text  # verified against what the OCR read
+    (number,) = [w for w in sent.words if w.text.endswith("123456789")]
+    masked = mask_image(sent.image, sent.words, account_numbers=True, upi_ids=False)
+    box = (round(number.x0), round(number.y0), round(number.x1), round(number.y1))
+    before = Image.open(io.BytesIO(sent.image)).convert("L").crop(box)
+    after = Image.open(io.BytesIO(masked)).convert("L").crop(box)
+    assert ImageStat.Stat(before).mean[0] > 128  # the number, black on white, where OCR saw it
+    assert ImageStat.Stat(after).mean[0] < 5
