@@ -15,6 +15,7 @@ import pymupdf
 import pytest
 from PIL import Image, ImageStat
 
+from bench.invoices.generate import make_invoice
 from fintract.api.jobs.v1 import jobs_pb2
 from fintract.api.parser.v1 import parser_pb2, parser_pb2_grpc
 from fintract.api.results.v1 import results_pb2
@@ -318,3 +319,21 @@ async def test_without_a_key_hybrid_keeps_local_and_gemini_is_not_configured(
     refused = await parse(offline_stack, clean, "gemini")
     assert refused.status == jobs_pb2.JOB_STATUS_FAILED
     assert refused.error.code == "ai_not_configured"
+
+
+async def test_invoices_clean_in_hybrid_stay_local_and_provider_gemini_always_asks(
+    stack: Stack, gemini: GeminiServer
+) -> None:
+    clean = make_invoice(1, "simple").pdf
+    done = await parse(stack, clean, "hybrid", kind=INVOICE)
+    assert done.status == jobs_pb2.JOB_STATUS_COMPLETED, done.error
+    assert gemini.requests == [] and not done.result.invoice.requires_review
+    assert (job_json(done)["provider"], job_json(done)["escalated_pages"]) == ("hybrid", [])
+
+    gemini.script(answer(INVOICE_ANSWER), model=FLASH)
+    asked = await parse(stack, text_pdf([INVOICE_LINES]), "gemini", kind=INVOICE)
+    assert asked.status == jobs_pb2.JOB_STATUS_COMPLETED, asked.error
+    assert len(gemini.requests) == 1
+    assert asked.result.invoice.total == 118.0 and not asked.result.invoice.requires_review
+    body = job_json(asked)
+    assert (body["provider"], body["model"], body["escalated_pages"]) == ("gemini", FLASH, [1])
