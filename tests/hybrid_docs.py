@@ -10,11 +10,16 @@ from tests.factories import text_pdf
 
 
 def statement(
-    *, pages: int = 3, rows: int = 6, flip: tuple[int, int] | None = None
+    *,
+    pages: int = 3,
+    rows: int = 6,
+    flip: tuple[int, int] | None = None,
+    card: bool = False,
 ) -> tuple[bytes, dict[int, list[dict[str, Any]]]]:
     """A text-layer statement (every balance printed) and its true rows per page. ``flip``
     = (page, row) prints that row's debit in the credit column, so the engine's reading of
-    the page breaks the running balance while every printed value stays on the page."""
+    the page breaks the running balance while every printed value stays on the page.
+    ``card``: a credit-card statement, whose balance (what is owed) grows with each debit."""
     out: list[list[str]] = []
     truth: dict[int, list[dict[str, Any]]] = {}
     balance = 5000.0
@@ -24,11 +29,14 @@ def statement(
             "Account Number: 000123456789   IFSC: DEMO0001234",
             "Date        Description                 Debit      Credit     Balance",
         ]
+        if card:
+            lines[0] = "Demo Bank Ltd  Credit Card Statement   Minimum Amount Due 250.00"
+
         if p == 0:
             lines.append(f"01/01/2025  Opening Balance{' ' * 35}{balance:,.2f}")
         for r in range(rows):
             amount = 10.0 * (r + 1 + p) + 0.25
-            balance = round(balance - amount, 2)
+            balance = round(balance + amount if card else balance - amount, 2)
             day = 2 + p * rows + r
             before, after = (" " * 15, " " * 2) if (p + 1, r) == flip else (" " * 2, " " * 13)
             lines.append(

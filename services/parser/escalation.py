@@ -60,7 +60,7 @@ from services.parser.extract import Assembled, BankStatementResult, InvoiceResul
 from services.parser.extract.invoice.layout import PageModel
 from services.parser.extract.results import InvoiceChecks
 from services.parser.extract.statement import PageOut
-from services.parser.extract.statement.recheck import recheck_statement
+from services.parser.extract.statement.recheck import owes_balance, recheck_statement
 from services.parser.extract.text.words import page_words
 
 T = TypeVar("T")
@@ -351,7 +351,10 @@ class Escalation:
                 return Assembled(result=local, provenance=base)
         gemini = self._need_gemini(provider)
         page_outs = [PageOut.model_validate_json(p) for p in pages]
-        assessed = page_assessments(local.model_dump(mode="json"), pages_total=len(page_outs))
+        liability = owes_balance(page_outs)  # a card: the balance owed grows with debits
+        assessed = page_assessments(
+            local.model_dump(mode="json"), pages_total=len(page_outs), liability=liability
+        )
         if provider == "hybrid":
             assessed = pages_to_escalate(assessed, threshold=self.threshold)
         if not assessed:
@@ -375,6 +378,7 @@ class Escalation:
                 mime_type=data.mime_type,
                 words=data.words,
                 previous_balance=previous,
+                liability=liability,
             )
 
         routed = await route_many(

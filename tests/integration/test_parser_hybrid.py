@@ -337,3 +337,19 @@ async def test_invoices_clean_in_hybrid_stay_local_and_provider_gemini_always_as
     assert asked.result.invoice.total == 118.0 and not asked.result.invoice.requires_review
     body = job_json(asked)
     assert (body["provider"], body["model"], body["escalated_pages"]) == ("gemini", FLASH, [1])
+
+
+async def test_card_statement_balance_owed_is_checked_the_engine_s_way(
+    stack: Stack, gemini: GeminiServer
+) -> None:
+    content, truth = statement(card=True, flip=(2, 3))
+    gemini.script(answer(page_answer(truth[2])), model=FLASH)
+    done = await parse(stack, content, "hybrid")
+    assert done.status == jobs_pb2.JOB_STATUS_COMPLETED, done.error
+    assert len(gemini.requests) == 1  # page 2 only: pages 1 and 3 hold as a card's balance
+    result = done.result.bank_statement
+    assert result.checks.balance_continuity is True
+    assert result.checks.opening_plus_net_equals_closing is True
+    assert not result.requires_review
+    assert list(done.result.provenance.escalated_pages) == [2]
+    assert done.result.provenance.model == f"fintract-local+{FLASH}"

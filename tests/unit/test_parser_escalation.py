@@ -8,7 +8,7 @@ import io
 import pymupdf
 from PIL import Image, ImageStat
 
-from services.common.gemini import Assessment, PageAssessment, mask_image
+from services.common.gemini import Assessment, PageAssessment, mask_image, page_assessments
 from services.parser.escalation import (
     GEMINI_UNAVAILABLE,
     flagged,
@@ -19,7 +19,7 @@ from services.parser.escalation import (
 from services.parser.extract import ExtractOptions, SourceDocument, extractor_for
 from services.parser.extract.results import BankStatementResult
 from services.parser.extract.statement import PageOut
-from services.parser.extract.statement.recheck import recheck_statement
+from services.parser.extract.statement.recheck import owes_balance, recheck_statement
 from tests.hybrid_docs import statement
 
 
@@ -114,3 +114,14 @@ def test_a_scanned_page_is_masked_with_the_ocr_words_already_read() -> None:
     after = Image.open(io.BytesIO(masked)).convert("L").crop(box)
     assert ImageStat.Stat(before).mean[0] > 128  # the number, black on white, where OCR saw it
     assert ImageStat.Stat(after).mean[0] < 5
+
+
+def test_a_card_statement_s_pages_hold_as_a_balance_owed() -> None:
+    local, pages = _local(statement(card=True, flip=(2, 3))[0])
+    assert owes_balance(pages)
+    assert not owes_balance(_local(statement()[0])[1])
+    data = local.model_dump(mode="json")
+    owed = page_assessments(data, pages_total=3, liability=True)
+    assert [p.assessment.checks["balance_continuity"] for p in owed] == [True, False, True]
+    as_asset = page_assessments(data, pages_total=3)
+    assert [p.assessment.checks["balance_continuity"] for p in as_asset] == [False] * 3

@@ -273,11 +273,13 @@ async def escalate_statement_page(
     words: Sequence[WordBox] | None = None,
     words_size: tuple[int, int] | None = None,
     previous_balance: float | None = None,
+    liability: bool = False,
     deadline_s: float | None = None,
 ) -> Escalated[StatementPageAnswer]:
     """Gemini's reading of one statement page (rows get ``page = page_number``), verified
     against ``page_text``; ``previous_balance`` (the last balance of the page before) lets
-    ``balance_continuity`` check the first row."""
+    ``balance_continuity`` check the first row; ``liability``: the balance is what is owed
+    (a card), so it grows with debits."""
     part, doc, masked = await _prepare(
         provider, page_image, mime_type, page_text, words, words_size
     )
@@ -287,7 +289,9 @@ async def escalate_statement_page(
     answer: StatementPageAnswer = result.value
     for row in answer.transactions:
         row.page = page_number
-    verification = verify_statement_page(answer, doc, previous_balance=previous_balance)
+    verification = verify_statement_page(
+        answer, doc, previous_balance=previous_balance, liability=liability
+    )
     return _escalated(provider, result, answer, verification, started, masked)
 
 

@@ -26,11 +26,16 @@ class PageAssessment:
 
 
 def page_assessments(
-    result: Mapping[str, Any], *, pages_total: int, confidence: float | None = None
+    result: Mapping[str, Any],
+    *,
+    pages_total: int,
+    confidence: float | None = None,
+    liability: bool = False,
 ) -> list[PageAssessment]:
     """Per page: its rows' ``balance_continuity`` (carrying the balance across pages from
-    ``account.opening_balance``), and the document's confidence unless one is given. A page
-    without rows is unusable (nothing read): hybrid escalates it."""
+    ``account.opening_balance``; ``liability``: a card's balance owed, which grows with
+    debits), and the document's confidence unless one is given. A page without rows is
+    unusable (nothing read): hybrid escalates it."""
     rows_by_page: dict[int, list[dict[str, Any]]] = {}
     for row in result.get("transactions", []):
         rows_by_page.setdefault(int(row.get("page") or 1), []).append(row)
@@ -40,7 +45,7 @@ def page_assessments(
     for page in range(1, pages_total + 1):
         rows = rows_by_page.get(page, [])
         answer = StatementPageAnswer.model_validate({"account": {}, "transactions": rows})
-        checks = statement_page_checks(answer, previous_balance=balance)
+        checks = statement_page_checks(answer, previous_balance=balance, liability=liability)
         out.append(
             PageAssessment(
                 page=page,

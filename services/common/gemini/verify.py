@@ -167,14 +167,19 @@ def _close(a: float, b: float) -> bool:
 
 
 def statement_page_checks(
-    page: StatementPageAnswer, *, previous_balance: float | None = None
+    page: StatementPageAnswer,
+    *,
+    previous_balance: float | None = None,
+    liability: bool = False,
 ) -> dict[str, bool | None]:
     """The contract's statement checks as far as one page allows.
 
     ``balance_continuity``: each printed balance equals the previous printed balance plus the
-    row's amount (``previous_balance`` carries in from the page before). The opening/closing
-    check runs only when the page shows both and holds the whole statement.
+    row's amount (``previous_balance`` carries in from the page before) — minus it for a
+    ``liability`` (a card or loan, whose balance owed grows with each debit). The
+    opening/closing check runs only when the page shows both and holds the whole statement.
     """
+    sign = -1.0 if liability else 1.0
     balance = previous_balance
     if balance is None:
         balance = page.account.opening_balance
@@ -184,14 +189,14 @@ def statement_page_checks(
             balance = None
             continue
         if balance is not None:
-            ok = _close(balance + row.amount, row.balance)
+            ok = _close(balance + sign * row.amount, row.balance)
             continuity = ok if continuity is None else continuity and ok
         balance = row.balance
     closing: bool | None = None
     opening = page.account.opening_balance
     if opening is not None and page.account.closing_balance is not None and page.transactions:
         net = sum(row.amount for row in page.transactions)
-        closing = _close(opening + net, page.account.closing_balance)
+        closing = _close(opening + sign * net, page.account.closing_balance)
     return {"balance_continuity": continuity, "opening_plus_net_equals_closing": closing}
 
 
@@ -200,6 +205,7 @@ def verify_statement_page(
     text: str | DocumentText,
     *,
     previous_balance: float | None = None,
+    liability: bool = False,
 ) -> Verification:
     """Every amount, balance, reference and the account number must be on the page; each
     row's ``amount`` must equal credit − debit (a flipped sign is caught here)."""
@@ -217,7 +223,7 @@ def verify_statement_page(
             probe.checked += 1
             if not _close(row.amount, (row.credit or 0.0) - (row.debit or 0.0)):
                 probe.missing.append(f"transactions[{i}].amount")
-    checks = statement_page_checks(page, previous_balance=previous_balance)
+    checks = statement_page_checks(page, previous_balance=previous_balance, liability=liability)
     return Verification(unverified=tuple(probe.missing), checks=checks, checked=probe.checked)
 
 

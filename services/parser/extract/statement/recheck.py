@@ -26,7 +26,7 @@ from services.parser.extract.statement.assemble import (
 )
 from services.parser.extract.statement.model import PageOut, RowOut
 
-__all__ = ["recheck_statement"]
+__all__ = ["owes_balance", "recheck_statement"]
 
 
 def _decimal(value: float | None) -> Decimal | None:
@@ -61,6 +61,13 @@ def _rows(result: BankStatementResult) -> list[_Row]:
             )
         )
     return rows
+
+
+def owes_balance(pages: Sequence[PageOut]) -> bool:
+    """Whether the assembly reads the statement's balance as what is owed (a card or a
+    loan: the balance grows with debits), as it does when it assembles ``pages``."""
+    _, notes = assemble_pages([p.model_copy(deep=True) for p in pages])
+    return "liability=True" in notes.convention
 
 
 def recheck_statement(
