@@ -85,6 +85,7 @@ lines in 1.5 s; pages with a text layer must not be OCRed, and a worker per core
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import os
 import threading
@@ -428,12 +429,7 @@ class OcrEngine:
         batch = max(1, self.config.rec_batch)
         self._rec_columns = 0
         name = self._rec.get_inputs()[0].name
-        groups: list[list[int]] = []
-        for i in order:  # batches of one height, similar widths
-            if groups and len(groups[-1]) < batch and sizes[groups[-1][0]][0] == sizes[i][0]:
-                groups[-1].append(i)
-            else:
-                groups.append([i])
+        groups = _batches(order, sizes, batch, self.config.rec_pad_floor)
 
         def run(chunk: list[int]) -> None:
             height = sizes[chunk[0]][0]
@@ -722,6 +718,40 @@ def _widen(
     out[:, 0] = np.clip(out[:, 0], 0, width - 1)
     out[:, 1] = np.clip(out[:, 1], 0, height - 1)
     return out.astype(np.float32)
+
+
+_CALL_COLUMNS = 16  # one recogniser call costs about as much as this many more columns
+
+
+def _batches(
+    order: list[int], sizes: list[tuple[int, int]], limit: int, pad_floor: int
+) -> list[list[int]]:
+    """Cut crops sorted by (height, width) into batches of one height, at most ``limit``
+    each, that run the fewest padded columns (each batch is padded to its widest), counting
+    a call's fixed cost as ``_CALL_COLUMNS`` columns. Cuts only between neighbours in width
+    order, found exactly by dynamic programming (a page has a few hundred crops)."""
+    runs: list[list[int]] = []
+    for i in order:
+        if runs and sizes[runs[-1][0]][0] == sizes[i][0]:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    groups: list[list[int]] = []
+    for run in runs:
+        best = [0.0] + [math.inf] * len(run)
+        cut = [0] * (len(run) + 1)
+        for end in range(1, len(run) + 1):
+            pad = _ceil_to(max(pad_floor, sizes[run[end - 1]][1]), _REC_STRIDE)
+            for start in range(max(0, end - limit), end):
+                cost = best[start] + (end - start) * pad + _CALL_COLUMNS
+                if cost < best[end]:
+                    best[end], cut[end] = cost, start
+        bounds = [len(run)]
+        while bounds[-1] > 0:
+            bounds.append(cut[bounds[-1]])
+        bounds.reverse()
+        groups.extend(run[a:b] for a, b in itertools.pairwise(bounds))
+    return groups
 
 
 def _ceil_to(value: int, multiple: int) -> int:

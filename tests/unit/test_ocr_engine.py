@@ -202,3 +202,17 @@ def test_two_threads_read_the_same_as_one(engine: OcrEngine) -> None:
     assert [(w.text, round(w.x0), round(w.y0)) for w in two.words] == [
         (w.text, round(w.x0), round(w.y0)) for w in one.words
     ]
+
+
+def test_batches_pad_little_and_keep_heights_apart() -> None:
+    sizes = [(32, w) for w in (40, 48, 48, 56, 300, 320, 900)] + [(48, 64), (48, 72)]
+    order = sorted(range(len(sizes)), key=lambda i: sizes[i])
+    groups = ocr._batches(order, sizes, 8, 0)
+    assert sorted(i for g in groups for i in g) == list(range(len(sizes)))
+    for group in groups:
+        assert len({sizes[i][0] for i in group}) == 1
+        assert len(group) <= 8
+    by_width = {tuple(sizes[i][1] for i in g) for g in groups}
+    assert (900,) in by_width  # the one long line is not padded with the short ones
+    assert (300, 320) in by_width
+    assert all(len(g) <= 2 for g in ocr._batches(order, sizes, 2, 0))
