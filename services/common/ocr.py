@@ -651,12 +651,14 @@ def _normalise_char(char: str) -> str:
 
 
 def _fix_lookalikes(chars: list[str]) -> list[str]:
-    """Undo the recogniser's two common lookalike guesses inside one letter/digit run.
+    """Undo the recogniser's common lookalike guesses inside one letter/digit run.
 
     * ``l`` in a run of capitals is a capital ``I`` (``UPl/`` -> ``UPI/``, ``SBlN`` -> ``SBIN``):
       sans-serif fonts draw both as one bar. The run must have two or more capitals and no
       other lower-case letter.
     * a leading ``0`` followed by lower-case letters only is an ``O`` (``0ct`` -> ``Oct``).
+    * ``I`` after the first character of a run whose other letters (two or more) are all
+      lower case is an ``l`` (``uber@ybI`` -> ``uber@ybl``; ``McIntosh``, ``eID`` are kept).
     """
     out = list(chars)
     start = 0
@@ -673,6 +675,11 @@ def _fix_lookalikes(chars: list[str]) -> list[str]:
                     out[i] = "I"
         if len(run) >= 3 and run[0] == "0" and all(c.islower() for c in run[1:]):
             out[start] = "O"
+        lower = sum(c.islower() for c in letters)
+        if "I" in run[1:] and lower >= 2 and all(c.islower() or c == "I" for c in letters):
+            for i in range(start + 1, end):
+                if out[i] == "I":
+                    out[i] = "l"
         start = end + 1
     return out
 

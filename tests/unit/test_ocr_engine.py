@@ -177,7 +177,8 @@ def test_lookalike_fixes_are_narrow() -> None:
     fix = ocr._fix_lookalikes
     assert "".join(fix(list("UPl/ramesh.k92@ybl"))) == "UPI/ramesh.k92@ybl"
     assert "".join(fix(list("SBlN0001234 0ct"))) == "SBIN0001234 Oct"
-    for kept in ("ybl", "Bill", "Ml", "2,000.00", "l0ct"):
+    assert "".join(fix(list("YESB/uber@ybI"))) == "YESB/uber@ybl"
+    for kept in ("ybl", "Bill", "Ml", "2,000.00", "l0ct", "McIntosh", "eID", "Ibis", "aI"):
         assert "".join(fix(list(kept))) == kept
     assert ocr._normalise_char("：") == ":"
     assert ocr._normalise_char("₹") == "₹"
