@@ -179,6 +179,7 @@ class Registry:
         self._create = redis.register_script(scripts.CREATE_JOB)
         self._transition = redis.register_script(scripts.TRANSITION)
         self._record = redis.register_script(scripts.RECORD_PAGE)
+        self._restore = redis.register_script(scripts.RESTORE_JOB)
 
     # -- keys ------------------------------------------------------------------------------
     def job_key(self, job_id: str) -> str:
@@ -270,14 +271,15 @@ class Registry:
         self, user_id: str, document_type: str, status: str | None, *, offset: int, limit: int
     ) -> tuple[list[str], int, bool]:
         """Job ids newest first, the total for the filter, and whether Redis knows the user's
-        jobs of this type at all (False after Redis lost its data, or for a new user)."""
+        jobs of this type completely (False for a new user, and after Redis lost its data
+        until the listings are rebuilt from the database: the database answers meanwhile)."""
         key = self.listing_key(user_id, document_type, status)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zcard(key)
             pipe.zrevrange(key, offset, offset + limit - 1)
-            pipe.exists(self.listing_key(user_id, document_type))
+            pipe.exists(self.listing_key(user_id, document_type), self.restored_key)
             total, ids, known = await pipe.execute()
-        return [item.decode() for item in ids], int(total), bool(known)
+        return [item.decode() for item in ids], int(total), int(known) == 2
 
     async def get_batch(self, batch_id: str) -> tuple[dict[str, str], list[str]] | None:
         """The batch hash (decoded) and its job ids, or None."""
@@ -288,6 +290,75 @@ class Registry:
         if not raw:
             return None
         return {k.decode(): v.decode() for k, v in raw.items()}, [i.decode() for i in ids]
+
+    # -- rebuilding after Redis lost its data (services/jobs/recovery.py) ------------------
+    @property
+    def restored_key(self) -> str:
+        return self.keys.of("jobs", "restored")
+
+    async def is_restored(self) -> bool:
+        """Whether Redis still holds the state this deployment built (False after a flush,
+        a restart without persistence, or on a brand-new Redis)."""
+        return bool(await self.redis.exists(self.restored_key))
+
+    async def mark_restored(self) -> None:
+        await self.redis.set(self.restored_key, str(now_ms()))
+
+    async def lock_restore(self, token: str, ttl_s: int) -> bool:
+        """Take the rebuild lock (one process rebuilds; it expires if that one dies)."""
+        return bool(
+            await self.redis.set(self.keys.of("jobs", "restoring"), token, nx=True, ex=ttl_s)
+        )
+
+    async def unlock_restore(self, token: str) -> None:
+        key = self.keys.of("jobs", "restoring")
+        if await self.redis.get(key) == token.encode():
+            await self.redis.delete(key)
+
+    async def restore_job(self, job: jobs_pb2.Job, score: float, *, live: bool) -> bool:
+        """List a job the database knows and Redis lost, under ``score``; ``live`` also
+        restores its hash (an unfinished job: it runs again). A job Redis knows is untouched;
+        returns whether anything was written."""
+        fields = _job_hash(job)
+        user, dtype, status = fields["user_id"], fields["document_type"], fields["status"]
+        keys = [
+            self.job_key(job.job_id),
+            self.listing_key(user, dtype),
+            self.listing_key(user, dtype, status),
+        ]
+        args: list[Any] = [job.job_id, repr(score), "1" if live else "0"]
+        for name, value in fields.items():
+            args += [name, value]
+        return bool(await self._restore(keys=keys, args=args))
+
+    async def restore_batch(
+        self, batch: jobs_pb2.Batch, job_ids: Sequence[str], *, callback_url: str = ""
+    ) -> bool:
+        """A batch hash with the given live counts, unless Redis has it."""
+        key = self.batch_key(batch.batch_id)
+        if await self.redis.exists(key):
+            return False
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                key,
+                mapping={
+                    "batch_id": batch.batch_id,
+                    "user_id": batch.user_id,
+                    "document_type": document_type_name(batch.document_type),
+                    "total": batch.total,
+                    "pending": batch.pending,
+                    "processing": batch.processing,
+                    "completed": batch.completed,
+                    "failed": batch.failed,
+                    "created_ms": str(batch.created_at.ToMilliseconds()),
+                    "updated_ms": str(now_ms()),
+                    "callback_url": callback_url,
+                },
+            )
+            pipe.delete(key + ":jobs")
+            pipe.rpush(key + ":jobs", *job_ids)
+            await pipe.execute()
+        return True
 
     # -- callbacks outbox ------------------------------------------------------------------
     @property

@@ -11,6 +11,9 @@ Keys (``<ns>`` is the deployment's namespace):
 - ``<ns>:jobs:<user>:<type>:<status>``  the same, per status (status filter)
 - ``<ns>:jobs:seq``             counter: creation order (listing score)
 - ``<ns>:callbacks:outbox``   list: callbacks owed but not yet queued on JetStream
+- ``<ns>:jobs:restored``        string: present while Redis holds the state rebuilt from the
+                                database (absent after Redis lost its data: see recovery.py)
+- ``<ns>:jobs:restoring``       string: the lock of the one process rebuilding it
 - ``<ns>:batch:<id>``           hash: the batch with live counts pending/processing/completed/failed
 - ``<ns>:batch:<id>:jobs``      list: the batch's job ids in submission order
 
@@ -29,6 +32,17 @@ local score = redis.call('INCR', KEYS[4])
 redis.call('HSET', KEYS[1], 'score', score, unpack(ARGV, 2))
 redis.call('ZADD', KEYS[2], score, ARGV[1])
 redis.call('ZADD', KEYS[3], score, ARGV[1])
+return 1
+"""
+
+# Rebuilding Redis from the database (services/jobs/recovery.py). KEYS: job, listing zset,
+# listing zset for the job's status. ARGV: job_id, score, restore the hash (0/1), field/value
+# pairs... A job Redis already knows is left alone (returns 0).
+RESTORE_JOB = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'score', ARGV[2], unpack(ARGV, 4)) end
 return 1
 """
 
@@ -117,4 +131,4 @@ end
 return {'ok', done, total, 0}
 """
 
-__all__ = ["CREATE_JOB", "RECORD_PAGE", "TRANSITION"]
+__all__ = ["CREATE_JOB", "RECORD_PAGE", "RESTORE_JOB", "TRANSITION"]

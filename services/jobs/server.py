@@ -17,6 +17,7 @@ from services.common.migrate import upgrade_async
 from services.common.nats_bus import connect, ensure_stream, parse_stream
 from services.common.redis import redis_client
 from services.jobs.callbacks import Allowlist, CallbackQueue
+from services.jobs.recovery import Recovery
 from services.jobs.registry import Registry
 from services.jobs.servicer import JobsServicer
 from services.jobs.settings import JobsSettings
@@ -49,11 +50,13 @@ async def start(settings: JobsSettings, *, address: str | None = None) -> GrpcSe
     )
     await callbacks.setup()
     ingest_channel = insecure_channel(settings.ingest_addr)
+    registry = Registry(redis, settings.namespace, terminal_ttl_s=settings.terminal_ttl_s)
+    store = JobStore(engine, namespace=settings.namespace)
     servicer = JobsServicer(
         settings=settings,
         redis=redis,
-        registry=Registry(redis, settings.namespace, terminal_ttl_s=settings.terminal_ttl_s),
-        store=JobStore(engine),
+        registry=registry,
+        store=store,
         ingest=ingest_pb2_grpc.IngestServiceStub(ingest_channel),
         js=js,
         callbacks=callbacks,
@@ -70,6 +73,13 @@ async def start(settings: JobsSettings, *, address: str | None = None) -> GrpcSe
     )
     await servicer.send_all_owed_callbacks()
     callbacks.start()
+    recovery = Recovery(
+        registry=registry,
+        store=store,
+        requeue=servicer.requeue,
+        check_interval_s=settings.restore_check_s,
+    )
+    recovery.start()  # its first check runs now: a Redis that lost its data is rebuilt
 
     async def close() -> None:
         await nc.drain()
@@ -77,6 +87,7 @@ async def start(settings: JobsSettings, *, address: str | None = None) -> GrpcSe
         await redis.aclose()
         await engine.dispose()
 
+    service.on_stop.append(recovery.stop)
     service.on_stop.append(callbacks.stop)
     service.on_stopped.append(close)
     return service

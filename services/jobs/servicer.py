@@ -125,7 +125,12 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
         job.updated_at.FromMilliseconds(created_ms)
         return job
 
-    async def _publish(self, job: jobs_pb2.Job) -> None:
+    async def requeue(self, job: jobs_pb2.Job, generation: str) -> None:
+        """Queue an unfinished job again (after Redis lost it; see recovery.py), under a
+        message id of its own so JetStream does not drop it as a duplicate of the first."""
+        await self._publish(job, message_id=f"doc-{job.job_id}-{generation}")
+
+    async def _publish(self, job: jobs_pb2.Job, *, message_id: str | None = None) -> None:
         """Queue the job's document task; a job that cannot be queued fails at once."""
         task = parser_pb2.DocumentTask(
             job_id=job.job_id,
@@ -142,7 +147,7 @@ class JobsServicer(jobs_pb2_grpc.JobsServiceServicer):
                 self.parse.document_subject,
                 task.SerializeToString(),
                 stream=self.parse.stream,
-                headers={"Nats-Msg-Id": f"doc-{job.job_id}"},
+                headers={"Nats-Msg-Id": message_id or f"doc-{job.job_id}"},
             )
         except Exception as exc:
             _log.error("publish_failed", job_id=job.job_id, error=str(exc))

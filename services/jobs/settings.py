@@ -27,6 +27,9 @@ class JobsSettings(CommonSettings):
     # Seconds a finished job (with its result) stays in Redis; the database serves it after.
     # 0 keeps finished jobs in Redis forever.
     terminal_ttl_s: int = Field(7 * 24 * 3600, ge=0, validation_alias="JOBS_REDIS_TTL_S")
+    # Seconds between checks that Redis still holds the jobs' state; when it lost it, the
+    # state is rebuilt from the database and unfinished jobs run again (recovery.py).
+    restore_check_s: float = Field(5.0, gt=0, validation_alias="JOBS_RESTORE_CHECK_S")
     # Run ``alembic upgrade heads`` at start (handy for a lone ``python -m services.jobs``).
     auto_migrate: bool = Field(False, validation_alias="JOBS_AUTO_MIGRATE")
 

@@ -7,6 +7,8 @@ ParseResult). ``processing`` and page progress live only in Redis.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +37,8 @@ jobs_table = sa.Table(
     sa.Column("file_id", sa.String(64), nullable=False),
     sa.Column("batch_id", sa.String(36), nullable=True),
     sa.Column("batch_position", sa.Integer(), nullable=True),
+    # The deployment (FINTRACT_NAMESPACE) whose Redis holds the job's live state.
+    sa.Column("namespace", sa.String(100), nullable=True),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("pages_total", sa.Integer(), nullable=False),
     sa.Column("pages_done", sa.Integer(), nullable=False),
@@ -118,11 +122,18 @@ def job_from_row(row: sa.Row[Any], *, with_result: bool = True) -> jobs_pb2.Job:
     return job
 
 
+@dataclass(frozen=True)
+class StoredJob:
+    job: jobs_pb2.Job
+    batch_position: int  # 0 for a job outside a batch
+
+
 class JobStore:
     """Writes and reads the ``jobs`` and ``job_batches`` tables."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, namespace: str) -> None:
         self.engine = engine
+        self.namespace = namespace
 
     async def insert_jobs(
         self,
@@ -147,6 +158,7 @@ class JobStore:
             rows = [_job_row(job) for job in jobs]
             for position, row in enumerate(rows):
                 row["batch_position"] = position if batch is not None else None
+                row["namespace"] = self.namespace
             await conn.execute(jobs_table.insert(), rows)
 
     async def finish(self, job: jobs_pb2.Job) -> None:
@@ -206,6 +218,47 @@ class JobStore:
             ).all()
         return [job_from_row(row, with_result=with_results) for row in rows], int(total)
 
+    async def iter_jobs(self, *, chunk: int = 1000) -> AsyncIterator[list[StoredJob]]:
+        """Every job of this namespace (without its result) oldest first, ``chunk`` rows at
+        a time (keyset pagination on creation time and id: a large table is never read at
+        once)."""
+        after: tuple[Any, str] | None = None
+        columns = [c for c in jobs_table.c if c.name != "result"]
+        while True:
+            query = (
+                sa.select(*columns)
+                .where(jobs_table.c.namespace == self.namespace)
+                .order_by(jobs_table.c.created_at, jobs_table.c.job_id)
+            )
+            if after is not None:
+                query = query.where(
+                    sa.or_(
+                        jobs_table.c.created_at > after[0],
+                        sa.and_(
+                            jobs_table.c.created_at == after[0], jobs_table.c.job_id > after[1]
+                        ),
+                    )
+                )
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(query.limit(chunk))).all()
+            if not rows:
+                return
+            yield [
+                StoredJob(job_from_row(row, with_result=False), row.batch_position or 0)
+                for row in rows
+            ]
+            after = (rows[-1].created_at, rows[-1].job_id)
+
+    async def batch_callback_url(self, batch_id: str) -> str | None:
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    sa.select(batches_table.c.callback_url).where(
+                        batches_table.c.batch_id == batch_id
+                    )
+                )
+            ).scalar_one_or_none()
+
     async def get_batch(self, batch_id: str) -> tuple[jobs_pb2.Batch, list[jobs_pb2.Job]] | None:
         """A batch as the database knows it (jobs in submission order, without results)."""
         async with self.engine.connect() as conn:
@@ -233,4 +286,4 @@ class JobStore:
         return batch, [job_from_row(row, with_result=False) for row in rows]
 
 
-__all__ = ["JobStore", "batches_table", "job_from_row", "jobs_table", "metadata"]
+__all__ = ["JobStore", "StoredJob", "batches_table", "job_from_row", "jobs_table", "metadata"]
