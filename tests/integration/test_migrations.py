@@ -11,9 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from fintract.keys.tables import metadata as keys_metadata
+from services.common.db import create_engine
 from services.ingest.models import metadata as ingest_metadata
 from services.jobs.store import metadata as jobs_metadata
-from services.common.db import create_engine
 from tests.conftest import Database
 
 OWNERS = {"ingest": ingest_metadata, "jobs": jobs_metadata, "keys": keys_metadata}
