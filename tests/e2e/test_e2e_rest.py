@@ -190,6 +190,9 @@ def test_callback_arrives_signed(stack: Stack, alice: httpx.Client) -> None:
         assert hmac.compare_digest(signature, expected)
         payload = json.loads(body)
         assert payload["job_id"] == job_id and payload["status"] == "completed"
+        # a callback sends exactly what GET returns for the same job, extra keys included
+        rest = alice.get(f"/api/v1/parse/statements/{job_id}").json()["data"]
+        assert payload == rest and {"provider", "model", "escalated_pages"} <= set(payload)
     finally:
         server.shutdown()
 

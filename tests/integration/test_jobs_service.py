@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from fintract.api.jobs.v1 import jobs_pb2
 from fintract.api.parser.v1 import parser_pb2
 from fintract.api.results.v1 import results_pb2
+from fintract.contract_json import batch_json, job_json
 from services.common.nats_bus import parse_stream
 from services.jobs.callbacks import callbacks_stream
 from services.jobs.registry import Registry
@@ -47,6 +48,9 @@ CONTRACT_JOB_KEYS = {
     "created_at",
     "updated_at",
     "completed_at",
+    "provider",
+    "model",
+    "escalated_pages",
 }
 
 
@@ -418,6 +422,8 @@ async def test_callback_is_signed_and_retried_with_back_off(stack: Stack) -> Non
         assert payload["results"]["document_type"] == "bank_statement"
         assert payload["error"] is None and payload["batch_id"] is None
         assert payload["completed_at"].endswith("Z")
+        got = await stack.jobs_stub.GetJob(jobs_pb2.GetJobRequest(user_id="cal", job_id=job.job_id))
+        assert payload == job_json(got.job)  # what GET /parse/statements/{job_id} returns
         tampered = body.replace(b"completed", b"failed")
         with pytest.raises(AssertionError):
             check_signature(headers, tampered)
@@ -455,6 +461,10 @@ async def test_batch_callback_reports_the_whole_batch_once(stack: Stack) -> None
         assert payload["status"] == "partial" and payload["total"] == 2
         assert (payload["completed"], payload["failed"], payload["pending"]) == (1, 1, 0)
         assert payload["jobs"][1]["error"]["code"] == "corrupt_file"
+        got = await stack.jobs_stub.GetBatch(
+            jobs_pb2.GetBatchRequest(user_id="bcb", batch_id=created.batch.batch_id)
+        )
+        assert payload == batch_json(got.batch)  # what GET .../batch/{batch_id} returns
     finally:
         await receiver.stop()
 

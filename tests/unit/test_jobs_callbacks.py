@@ -30,6 +30,9 @@ JOB_KEYS = [
     "created_at",
     "updated_at",
     "completed_at",
+    "provider",
+    "model",
+    "escalated_pages",
 ]
 
 
