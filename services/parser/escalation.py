@@ -13,7 +13,9 @@ falls short (issue 6, "Routing" and "Trust but verify").
   better-checked of the two statements wins. An invoice is escalated as a whole on the same
   rule, and the better-checked answer wins. When Gemini fails (or no key is set) the local
   answer stands, flagged ``requires_review`` with ``gemini_unavailable``: hybrid never fails
-  a job because Gemini is down.
+  a job because Gemini is down. Nor because of a bug or a rendering failure on the way to
+  Gemini: any unexpected error is logged with its traceback and the local answer stands,
+  flagged the same way when it needed escalating.
 - ``gemini``: every page (the whole invoice) is read by Gemini, verified and checked exactly
   as a local answer; when every model fails the caller gets ``AiFailed`` (``ai_failed``).
 
@@ -75,6 +77,7 @@ ESCALATIONS = Counter(
     "fintract_parser_escalations_total",
     "Documents routed to Gemini, by document type and outcome",
     # outcome: gemini (its answer used) | local (local kept) | failed (Gemini failed)
+    # | error (hybrid hit an unexpected error; local kept)
     ["document_type", "provider", "outcome"],
 )
 
@@ -285,6 +288,10 @@ def invoice_from_answer(found: Escalated[InvoiceAnswer]) -> InvoiceResult:
 # -- the routing -----------------------------------------------------------------------------
 
 
+def _kind(assembled: Assembled) -> str:
+    return "bank_statement" if isinstance(assembled.result, BankStatementResult) else "invoice"
+
+
 class Escalation:
     """Routes assembled results through Gemini per the provider (one per process)."""
 
@@ -325,9 +332,43 @@ class Escalation:
         """
         if provider == "local":
             return assembled
+        if provider != "hybrid":
+            return await self._route(source, pages, assembled, provider)
+        try:
+            return await self._route(source, pages, assembled, provider)
+        except Exception:  # noqa: BLE001 - hybrid never fails a job the local answer can serve
+            _log.exception("hybrid_routing_failed", document_type=_kind(assembled))
+            return self._local_after_error(assembled)
+
+    async def _route(
+        self,
+        source: SourceDocument,
+        pages: Sequence[bytes],
+        assembled: Assembled,
+        provider: ProviderName,
+    ) -> Assembled:
         if isinstance(assembled.result, BankStatementResult):
             return await self._statement(source, pages, assembled, provider)
         return await self._invoice(source, pages, assembled, provider)
+
+    def _local_after_error(self, assembled: Assembled) -> Assembled:
+        """Hybrid's answer when routing broke: the local one, flagged as when Gemini is
+        down if it needed escalating (flagged too when even that cannot be told)."""
+        local = assembled.result
+        try:
+            if isinstance(local, BankStatementResult):
+                assessment = statement_assessment(local)
+            else:
+                assessment = invoice_assessment(local)
+            needed = should_escalate(assessment, threshold=self.threshold).escalate
+        except Exception:  # noqa: BLE001 - already logged; review is the safe side
+            needed = True
+        ESCALATIONS.labels(_kind(assembled), "hybrid", "error").inc()
+        provenance = assembled.provenance.model_copy(
+            update={"provider": "hybrid", "escalated_pages": []}
+        )
+        result = flagged(local, GEMINI_UNAVAILABLE) if needed else local
+        return Assembled(result=result, provenance=provenance)
 
     def _need_gemini(self, provider: ProviderName) -> GeminiProvider | None:
         if self.gemini is None and provider == "gemini":

@@ -223,6 +223,46 @@ async def test_gemini_down_in_hybrid_keeps_local_and_fails_provider_gemini(
     assert len(gemini.requests) > asked
 
 
+def _broken_renderer(*_: Any) -> Any:
+    raise RuntimeError("renderer broke")  # a bug or a rendering failure, not a Gemini error
+
+
+async def test_unexpected_error_in_hybrid_keeps_local_and_fails_provider_gemini(
+    stack: Stack, gemini: GeminiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("services.parser.escalation._render", _broken_renderer)
+    content, _ = statement(flip=(2, 3))
+    done = await parse(stack, content, "hybrid")
+    assert done.status == jobs_pb2.JOB_STATUS_COMPLETED, done.error
+    result = done.result.bank_statement
+    assert result.checks.balance_continuity is False  # the local reading, flipped row and all
+    assert result.requires_review
+    assert "gemini_unavailable" in result.review_reasons
+    assert "balance_continuity" in result.review_reasons
+    body = job_json(done)
+    assert (body["provider"], body["model"], body["escalated_pages"]) == (
+        "hybrid",
+        "fintract-local",
+        [],
+    )
+    # the invoice path renders too (masking is on): the local invoice stands, flagged
+    invoice = await parse(stack, text_pdf([INVOICE_LINES]), "hybrid", kind=INVOICE)
+    assert invoice.status == jobs_pb2.JOB_STATUS_COMPLETED, invoice.error
+    assert invoice.result.invoice.total == 118.0
+    assert "gemini_unavailable" in invoice.result.invoice.review_reasons
+    assert gemini.requests == []  # nothing reached Gemini
+
+    clean, _ = statement()
+    kept = await parse(stack, clean, "hybrid")  # nothing to escalate: nothing is flagged
+    assert kept.status == jobs_pb2.JOB_STATUS_COMPLETED, kept.error
+    assert not kept.result.bank_statement.requires_review
+
+    failed = await parse(stack, clean, "gemini")  # in gemini the error still fails the job
+    assert failed.status == jobs_pb2.JOB_STATUS_FAILED
+    assert failed.error.code == "assembly_failed"
+    assert "renderer broke" in failed.error.message
+
+
 async def test_provider_gemini_reads_every_page_and_checks_it(
     stack: Stack, gemini: GeminiServer
 ) -> None:
