@@ -7,8 +7,10 @@ network error is NAKed with an exponential delay until ``CALLBACK_MAX_ATTEMPTS``
 callbacks live in the stream, so they survive a restart of the jobs service.
 
 URLs must be http(s) and resolve only to globally routable addresses, unless their host or
-network is allow-listed (``CALLBACK_ALLOWLIST``): checked at CreateJob and again before each
-delivery.
+network is allow-listed (``CALLBACK_ALLOWLIST``): checked at CreateJob and again at each
+delivery attempt, which connects to an address vetted in that attempt only
+(``callback_target``: no second DNS lookup to rebind). A host that does not resolve at
+delivery is retried like a network error; a non-public address ends the delivery.
 """
 
 from __future__ import annotations
@@ -16,11 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import ipaddress
-import socket
-from collections.abc import Iterable
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+import ssl
 
 import httpx
 from nats.aio.msg import Msg
@@ -37,6 +35,14 @@ from services.common.nats_bus import (
     stream_name,
     subject,
 )
+from services.jobs.callback_target import (
+    Allowlist,
+    CallbackHostUnresolved,
+    CallbackSender,
+    Resolver,
+    check_callback_url,
+    resolve_host,
+)
 
 URL_HEADER = "Fintract-Callback-Url"
 KIND_HEADER = "Fintract-Callback-Kind"
@@ -50,77 +56,10 @@ DELIVERIES = Counter(
     ["outcome"],  # delivered | retried | given_up | refused
 )
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 
 def sign(secret: str, body: bytes) -> str:
     """The ``X-Signature`` header value for ``body``."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class Allowlist:
-    """Hosts and networks a callback may reach although they are not global."""
-
-    hosts: frozenset[str]
-    networks: tuple[IPNetwork, ...]
-
-    @classmethod
-    def parse(cls, entries: Iterable[str]) -> Allowlist:
-        hosts: set[str] = set()
-        networks: list[IPNetwork] = []
-        for entry in entries:
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-            except ValueError:
-                hosts.add(entry.lower().rstrip("."))
-        return cls(hosts=frozenset(hosts), networks=tuple(networks))
-
-    def allows(self, address: IPAddress) -> bool:
-        return any(address in network for network in self.networks)
-
-
-def _is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
-async def check_callback_url(url: str, allowlist: Allowlist) -> str:
-    """Return ``url`` when it may be called back, else raise ``InvalidCallbackUrl``."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise InvalidCallbackUrl(f"callback_url is not a valid URL: {exc}") from exc
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InvalidCallbackUrl("callback_url must be an absolute http(s) URL")
-    if parts.username or parts.password:
-        raise InvalidCallbackUrl("callback_url may not carry credentials")
-    host = parts.hostname.lower().rstrip(".")
-    if host in allowlist.hosts:
-        return url
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(
-                host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-            )
-        except OSError as exc:
-            raise InvalidCallbackUrl(f"callback_url host {host!r} does not resolve") from exc
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-    if not addresses:
-        raise InvalidCallbackUrl(f"callback_url host {host!r} does not resolve")
-    for address in addresses:
-        if not _is_public(address) and not allowlist.allows(address):
-            raise InvalidCallbackUrl(
-                f"callback_url resolves to a non-public address ({address}); "
-                "allow-list it in CALLBACK_ALLOWLIST to use it"
-            )
-    return url
 
 
 def callbacks_stream(namespace: str) -> tuple[str, str]:
@@ -148,6 +87,8 @@ class CallbackQueue:
         backoff_max_s: float,
         timeout_s: float,
         concurrency: int = 4,
+        resolve: Resolver = resolve_host,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.js = js
         self.stream, self.subject = callbacks_stream(namespace)
@@ -158,7 +99,9 @@ class CallbackQueue:
         self.backoff_max_s = backoff_max_s
         self.timeout_s = timeout_s
         self.concurrency = concurrency
-        self._http: httpx.AsyncClient | None = None
+        self.resolve = resolve
+        self.verify = verify
+        self._sender: CallbackSender | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
@@ -187,7 +130,12 @@ class CallbackQueue:
         )
 
     def start(self) -> None:
-        self._http = httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=False)
+        self._sender = CallbackSender(
+            allowlist=self.allowlist,
+            timeout_s=self.timeout_s,
+            resolve=self.resolve,
+            verify=self.verify,
+        )
         self._tasks = [
             asyncio.create_task(self._loop(), name=f"callbacks-{i}")
             for i in range(self.concurrency)
@@ -198,8 +146,8 @@ class CallbackQueue:
         self._stopping.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._http is not None:
-            await self._http.aclose()
+        if self._sender is not None:
+            await self._sender.aclose()
 
     async def _loop(self) -> None:
         # A delivery that raises is redelivered after ack_wait.
@@ -217,16 +165,9 @@ class CallbackQueue:
         kind = headers.get(KIND_HEADER, "job")
         attempt = msg.metadata.num_delivered
         log = _log.bind(kind=kind, attempt=attempt)
+        assert self._sender is not None
         try:
-            await check_callback_url(url, self.allowlist)
-        except InvalidCallbackUrl as exc:
-            DELIVERIES.labels("refused").inc()
-            log.warning("callback_refused", error=exc.message)
-            await msg.term()
-            return
-        assert self._http is not None
-        try:
-            response = await self._http.post(
+            response = await self._sender.post(
                 url,
                 content=msg.data,
                 headers={
@@ -237,6 +178,13 @@ class CallbackQueue:
                 },
             )
             ok, outcome = response.is_success, str(response.status_code)
+        except CallbackHostUnresolved:
+            ok, outcome = False, "unresolved"  # DNS may be down for a while: retried
+        except InvalidCallbackUrl as exc:
+            DELIVERIES.labels("refused").inc()
+            log.warning("callback_refused", error=exc.message)
+            await msg.term()
+            return
         except httpx.HTTPError as exc:
             ok, outcome = False, type(exc).__name__
         if ok:
