@@ -98,6 +98,13 @@ def variants(quick: bool) -> list[Variant]:
                 _engine(OcrConfig(rec_height=48, rec_width_scale=1.0, rec_pad_floor=320)),
             ),
             Variant("chosen, no crop margin", 1, _engine(OcrConfig(crop_margin=0.0))),
+            # the statement engine's call: the rotation pass's boxes are the page's boxes
+            Variant("rotation=auto, one 1280 pass", 1, _engine(chosen, rotation="auto")),
+            Variant(
+                "rotation=auto, 960 pass kept",
+                1,
+                _engine(OcrConfig(rotation_det_side=960), rotation="auto"),
+            ),
             Variant("chosen, all 18,710 classes", 1, _engine(OcrConfig(charset="full"))),
             Variant("chosen, det 960", 1, _engine(OcrConfig(det_max_side=960))),
             Variant(

@@ -43,10 +43,29 @@ so CPU seconds of the one inference thread are quoted; they are what a quiet cor
 * **No per-line angle classifier.** Screenshots and pages are upright or turned as a whole:
   :meth:`OcrEngine.detect_rotation` decides 0/90/180/270 once per page (box shapes from a
   960-px detector pass for 0/180 vs 90/270, then the 0/180 classifier voted over the 16
-  longest lines), ``read(..., rotation="auto")`` applies it (one extra detector pass).
+  longest lines), ``read(..., rotation="auto")`` applies it.
+* **One detector pass for an upright page** (``rotation="auto"``): the rotation pass runs
+  at ``rotation_det_side`` (default = ``det_max_side``, 1280) and, when the page is upright,
+  its boxes are the page's boxes; turned pages are detected again, upright. Before, a
+  separate 960-px pass found the turn and a 1280-px pass found the boxes (turned pages now
+  cost one 1280 pass more than before, upright ones ~0.25 s less).
+  ``rotation_det_side=960`` keeps a 960-px pass's boxes when the median box is still
+  >= ``det_min_text_px`` (12) px tall at that scale (detecting at 720, ~10.4 px on the
+  photos, dropped held-out photo F1 to 0.956), made as tall as a 1280 pass makes them
+  (:func:`_as_if_detected_at`: boxes exceed the ink by ~5.4 detector pixels, so 960-px boxes
+  are 2-4 px taller, the text smaller in the 32-px line, and commas read as periods). It
+  saves another ~0.2 s but is not the default: on 12 bench pages at 150 dpi the 960 pass
+  merged adjacent amount cells twice (``22,805.53-3,84,952.04``), and the statement eval
+  moved by one held-out document either way between runs (F1 0.94-0.99).
+* **Batches cut by cost, not by count:** crops sorted by (height, width) are cut into
+  batches of at most ``rec_batch`` by an exact DP that minimises padded columns plus
+  ~16 columns per call (0.6-0.75 ms; per-column cost is ~46 us at any batch size 1-32):
+  the bench scan page ran 33.8k padded for 30.8k real columns with fixed batches of 8,
+  31.3k now.
 * **Small fixes after decoding:** full-width forms to ASCII (``：`` -> ``:``); inside one
-  letter/digit run, ``l`` among capitals is ``I`` (``UPl/`` -> ``UPI/``) and a leading ``0``
-  before lower-case letters is ``O`` (``0ct`` -> ``Oct``).
+  letter/digit run, ``l`` among capitals is ``I`` (``UPl/`` -> ``UPI/``), ``I`` among
+  lower-case letters is ``l`` (``uber@ybI`` -> ``uber@ybl``) and a leading ``0`` before
+  lower-case letters is ``O`` (``0ct`` -> ``Oct``).
 * **Threads:** one by default (parser workers scale by processes). With ``OCR_THREADS=N``
   (the payments service on its 2 cores) the detector uses N intra-op threads and the line
   batches run on N parallel single-threaded runs (onnxruntime releases the GIL); measured
@@ -70,6 +89,37 @@ Result (``python -m bench.ocr.speed``; CPU s per image and wall p50 for 2 thread
     rec 48px, batches padded to >=320        1.30      7.10    1.000   1.000    1.000
     chosen, all 18,710 classes               1.12      4.71    1.000   0.974    0.995
 
+Scanned statement page (``python -m bench.statements.speed --quick``: us_signed, 300 dpi,
+94 lines, rendered at 2000 px; CPU s of one thread, old and new module in one run with the
+machine loaded): 2.63-2.71 s -> 2.04-2.07 s (-23%; 2.29 s before on a quieter machine).
+Split now: detector 0.44 (one 1280-px pass; 960 + 1280 took 0.7), rotation classifier
+0.02, recognition 1.5 (31.2k 32-px columns at ~46 us), rendering/conversion/layout ~0.07.
+Statement eval (``python -m bench.statements.eval --kinds scan,photo``): F1 held-out scan /
+photo 0.980 / 0.981 before and after (boxes unchanged); F1 strict 0.879 -> 0.886 (scan)
+with the ``I``/``l`` fix. With ``rotation_det_side=960``: ~1.6-1.8 s.
+
+Measured for the page target and not taken (same eval and condensed-font check):
+
+    rec_width_scale 1.25 (pages)       rec -17%   held-out F1 0.946 / 0.943 (rows lost)
+    rec_width_scale 1.4 + no margin    rec -11%   generated F1 fine, but the 4 fonts 477
+                                                  -> 466 of 480 (repeated digits merge)
+    crop_margin 0                      rec -4.5%  the 4 fonts 477 -> 473 of 480
+    det 720 px                         det -45%   held-out photo F1 0.956
+    detecting inside the ink's box     det -5% on a full page; only pages with wide
+                                                  blank margins gain
+    ORT options (arena off, mem pattern off, denormals as zero, EXTENDED/BASIC levels),
+    batch 1-32: per-column cost unchanged within noise (44-47 us; EXTENDED/BASIC +10-20%).
+    FastGelu/QuickGelu for Gelu (7% of rec): the kernels cost the same.
+    PP-OCRv4 rec from rapidocr-onnxruntime 1.4.4: 84 us per 48-px column (v6 here: 70 at
+    48 px, 45 at 32 px), so no faster; its det ~30% cheaper, det is not the bottleneck.
+
+Why 1.5 s is out of reach with this recogniser in fp32: ~4.2 MFLOP per 32-px column, and the
+1x1 convolutions (83% of the time) already run at ~90 GFLOPS on one core (a lone 1x1 conv
+or the same MatMul: 84-99 GFLOPS); a 94-line page is ~31k columns = ~1.4 s before
+detection. Reaching 1.5 s needs ~25% fewer FLOPs per page: a smaller recogniser, or int8
+on this CPU (it reports avx512_vnni and avx512_bf16, unlike the AVX2 machine where int8 was
+measured above - worth re-measuring, with the static-QDQ accuracy problem still to solve).
+
 Real pages (corpus, page 1 rendered at 150 dpi, share of text-layer words of 3+ characters
 read exactly): the lead's ``monopoly/example_statement.pdf`` (183 lines) rapidocr defaults
 13.97 s CPU -> 5.1 s, recall 0.968; ``invoice2data/FlipkartInvoice.pdf`` 3.0 s, recall 0.979
@@ -77,9 +127,9 @@ read exactly): the lead's ``monopoly/example_statement.pdf`` (183 lines) rapidoc
 
 Targets: payments - a 1080x2400 screenshot with ``profile="screenshot"`` and
 ``OCR_THREADS=2`` took 0.43 s wall (p50 of 4, machine still shared), so the OCR share of the
-600 ms p50 fits, narrowly. Statements - a dense scanned page still needs ~3.5-5 s on one
-core (target 1.5 s): at ~61 us of CPU per 32-px input column this recogniser cannot read 180
-lines in 1.5 s; pages with a text layer must not be OCRed, and a worker per core helps.
+600 ms p50 fits, narrowly. Statements - the generated scanned page takes ~2.0 s (target
+1.5 s, see above); a dense 180-line page ~3.5 s. Pages with a text layer must not be OCRed,
+and a worker per core helps.
 """
 
 from __future__ import annotations
@@ -143,6 +193,10 @@ class OcrConfig:
 
     threads: int = 1
     det_max_side: int = 1280  # detector input: longer side at most this many pixels
+    rotation_det_side: int = 1280  # rotation="auto": the detector pass that finds the turn
+    # rotation="auto", upright page, rotation pass smaller than det_max_side: keep its boxes
+    # when their median height at its scale is at least this many pixels (0: detect again)
+    det_min_text_px: float = 12.0
     rec_width_scale: float = 1.5  # width of a line image per pixel of its height
     rec_batch: int = 8
     rec_height: int = 32  # line image height; the model was trained at 48
@@ -261,16 +315,23 @@ class OcrEngine:
             min_confidence: drop lines read with a lower mean confidence.
         """
         rgb = _as_rgb(image)
+        shot = profile == "screenshot"
+        side = det_max_side or (SCREENSHOT_DET_MAX_SIDE if shot else self.config.det_max_side)
         with self._lock:
-            turn = self._detect_rotation(rgb) if rotation == "auto" else int(rotation) % 360
+            found: list[np.ndarray] | None = None  # the rotation pass's boxes, if good enough
+            if rotation == "auto":
+                turn, first, first_side = self._rotation_pass(rgb, side)
+                if turn == 0 and self._detailed_enough(first, rgb.shape, first_side, side):
+                    found = _as_if_detected_at(first, rgb.shape, first_side, side)
+            else:
+                turn = int(rotation) % 360
             if turn not in (0, 90, 180, 270):
                 raise ValueError(f"rotation must be 0, 90, 180, 270 or 'auto', not {rotation}")
             upright = _rotate(rgb, turn)
-            shot = profile == "screenshot"
             words = self._read(
                 upright,
-                det_max_side=det_max_side
-                or (SCREENSHOT_DET_MAX_SIDE if shot else self.config.det_max_side),
+                det_max_side=side,
+                quads=found,
                 width_scale=SCREENSHOT_WIDTH_SCALE if shot else self.config.rec_width_scale,
                 use_cls=self.config.use_cls if use_cls is None else use_cls,
                 min_confidence=(
@@ -317,7 +378,7 @@ class OcrEngine:
         """
         rgb = _as_rgb(image)
         with self._lock:
-            return self._detect_rotation(rgb)
+            return self._rotation_pass(rgb, self.config.det_max_side)[0]
 
     # ---------------------------------------------------------------------------- private
 
@@ -329,12 +390,14 @@ class OcrEngine:
         width_scale: float,
         use_cls: bool,
         min_confidence: float,
+        quads: list[np.ndarray] | None = None,
     ) -> list[OcrWord]:
         import time
 
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
         start = time.perf_counter()
-        quads = self._detect(bgr, det_max_side)
+        if quads is None:
+            quads = self._detect(bgr, det_max_side)
         detected = time.perf_counter()
         lines = self._recognise(bgr, quads, use_cls=use_cls, width_scale=width_scale)
         self.timings = {
@@ -516,13 +579,23 @@ class OcrEngine:
             scores.extend(float(p[1]) for p in probs)
         return scores
 
-    def _detect_rotation(self, rgb: np.ndarray) -> int:
+    def _rotation_pass(
+        self, rgb: np.ndarray, det_max_side: int
+    ) -> tuple[int, list[np.ndarray], int]:
+        """(clockwise turn, the boxes found on the image as given, the detector side used).
+
+        One detector pass at ``rotation_det_side`` (at most ``det_max_side``): the box shapes
+        tell 0/180 from 90/270, the 0/180 classifier voting over the 16 longest lines tells
+        0 from 180. The boxes are returned so that an upright page need not be detected
+        again (see :meth:`_detailed_enough`).
+        """
         from rapidocr.utils.process_img import get_rotate_crop_image
 
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-        quads = self._detect(bgr, min(960, self.config.det_max_side))
+        side = min(self.config.rotation_det_side, det_max_side)
+        quads = self._detect(bgr, side)
         if not quads:
-            return 0
+            return 0, quads, side
         sizes = [(_side(q, 0, 1), _side(q, 1, 2)) for q in quads]  # (along x, along y)
         tall = sum(1 for w, h in sizes if h > 1.5 * w)
         wide = sum(1 for w, h in sizes if w > 1.5 * h)
@@ -535,10 +608,25 @@ class OcrEngine:
             if crop.size and crop.shape[1] >= crop.shape[0]:
                 crops.append(crop)
         if not crops:
-            return base
+            return base, quads, side
         scores = self._cls_scores(crops)
         upside_down = sum(1 for s in scores if s > 0.5)
-        return (base + 180) % 360 if upside_down * 2 > len(scores) else base
+        turn = (base + 180) % 360 if upside_down * 2 > len(scores) else base
+        return turn, quads, side
+
+    def _detailed_enough(
+        self, quads: list[np.ndarray], shape: tuple[int, ...], side: int, wanted: int
+    ) -> bool:
+        """Whether boxes detected with the longer side at ``side`` can stand in for a pass
+        at ``wanted``: the same pass, or text whose median box is still at least
+        ``det_min_text_px`` tall at the smaller scale."""
+        scale = min(1.0, side / max(shape[0], shape[1]))
+        if side >= wanted or scale >= 1.0:
+            return True
+        if not quads or self.config.det_min_text_px <= 0:
+            return False
+        heights = sorted(min(_side(q, 0, 1), _side(q, 1, 2)) for q in quads)
+        return heights[len(heights) // 2] * scale >= self.config.det_min_text_px
 
 
 @dataclass(frozen=True, slots=True)
@@ -759,6 +847,39 @@ def _batches(
         bounds.reverse()
         groups.extend(run[a:b] for a, b in itertools.pairwise(bounds))
     return groups
+
+
+# The detector's boxes exceed the ink's height by about this many of *its* pixels (the 2x2
+# dilation and the unclip on its grid), measured on the bench statement page: against a
+# 1280-px pass, boxes from 960/1100/1600-px passes were 2.5/1.6/-1.5 px taller.
+_DET_PAD_HEIGHT = 5.4
+
+
+def _as_if_detected_at(
+    quads: list[np.ndarray], shape: tuple[int, ...], side: int, wanted: int
+) -> list[np.ndarray]:
+    """Boxes from a pass at ``side`` made as tall as a pass at ``wanted`` makes them: a
+    coarser pass's taller boxes make the text smaller in the 32-px line image, and commas
+    then read as periods (``47,803.91`` as ``47.803.91``). Their length is kept."""
+    longest = max(shape[0], shape[1])
+    coarser = longest / min(side, longest) - longest / min(wanted, longest)
+    if coarser <= 0:
+        return quads
+    out = []
+    for quad in quads:
+        across = (quad[3] - quad[0]) + (quad[2] - quad[1])  # top -> bottom
+        height = float(np.linalg.norm(across)) / 2
+        if height <= 0:
+            out.append(quad)
+            continue
+        dy = across / (2 * height) * min(_DET_PAD_HEIGHT * coarser, height / 4) / 2
+        moved = quad.copy()  # the length is kept: a thin leading "-" or "₹" must stay in
+        moved[0] += dy
+        moved[1] += dy
+        moved[2] -= dy
+        moved[3] -= dy
+        out.append(moved.astype(np.float32))
+    return out
 
 
 def _ceil_to(value: int, multiple: int) -> int:

@@ -205,6 +205,59 @@ def test_two_threads_read_the_same_as_one(engine: OcrEngine) -> None:
     ]
 
 
+def _count_detector_passes(engine: OcrEngine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The longer-side limit of every detector pass the engine runs from now on."""
+    sides: list[int] = []
+    detect = engine._detect
+
+    def counted(bgr: np.ndarray, max_side: int) -> list[np.ndarray]:
+        sides.append(max_side)
+        return detect(bgr, max_side)
+
+    monkeypatch.setattr(engine, "_detect", counted)
+    return sides
+
+
+def test_an_upright_page_is_detected_once(
+    engine: OcrEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = _page()
+    sides = _count_detector_passes(engine, monkeypatch)
+    result = engine.read(page, rotation="auto")
+    assert result.rotation == 0
+    assert sides == [1280]  # the rotation pass's boxes were kept
+    assert "1,23,456.78" in _text(result)
+    sides.clear()
+    turned = engine.read(np.ascontiguousarray(np.rot90(page, k=-1)), rotation="auto")
+    assert turned.rotation == 90
+    assert sides == [1280, 1280]  # a turned page is detected again, upright
+
+
+def test_a_smaller_rotation_pass_is_kept_only_for_tall_enough_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image, _ = _render(
+        [(60, 40, "Closing balance 12,345.67"), (60, 90, "Opening balance 2,000.00")],
+        size=(2400, 400),
+        font_size=22,
+    )
+    for min_px, passes in ((8, [960]), (40, [960, 1280])):  # boxes are ~13 px at 960
+        small = OcrEngine(config=ocr.OcrConfig(rotation_det_side=960, det_min_text_px=min_px))
+        sides = _count_detector_passes(small, monkeypatch)
+        result = small.read(image, rotation="auto")
+        assert sides == passes
+        assert "12,345.67" in _text(result)
+
+
+def test_kept_boxes_are_made_as_tall_as_a_full_pass_makes_them() -> None:
+    quad = np.array([[10, 100], [410, 100], [410, 140], [10, 140]], dtype=np.float32)
+    (moved,) = ocr._as_if_detected_at([quad], (2000, 1414), 960, 1280)
+    shrink = ocr._DET_PAD_HEIGHT * (2000 / 960 - 2000 / 1280)
+    assert moved[3, 1] - moved[0, 1] == pytest.approx(40 - shrink, abs=0.01)
+    assert (moved[0, 0], moved[1, 0]) == (10, 410)  # the length is kept
+    assert ocr._as_if_detected_at([quad], (2000, 1414), 1280, 1280)[0] is quad
+
+
 def test_batches_pad_little_and_keep_heights_apart() -> None:
     sizes = [(32, w) for w in (40, 48, 48, 56, 300, 320, 900)] + [(48, 64), (48, 72)]
     order = sorted(range(len(sizes)), key=lambda i: sizes[i])
