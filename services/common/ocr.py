@@ -42,8 +42,8 @@ so CPU seconds of the one inference thread are quoted; they are what a quiet cor
   image. 960 is enough for screenshots (~0.24 s) but merged commas/periods on 150-dpi pages.
 * **No per-line angle classifier.** Screenshots and pages are upright or turned as a whole:
   :meth:`OcrEngine.detect_rotation` decides 0/90/180/270 once per page (box shapes from a
-  960-px detector pass for 0/180 vs 90/270, then the 0/180 classifier voted over the 16
-  longest lines), ``read(..., rotation="auto")`` applies it.
+  detector pass for 0/180 vs 90/270, then the 0/180 classifier voted over the 16 longest
+  lines), ``read(..., rotation="auto")`` applies it.
 * **One detector pass for an upright page** (``rotation="auto"``): the rotation pass runs
   at ``rotation_det_side`` (default = ``det_max_side``, 1280) and, when the page is upright,
   its boxes are the page's boxes; turned pages are detected again, upright. Before, a
@@ -98,7 +98,10 @@ Statement eval (``python -m bench.statements.eval --kinds scan,photo``): F1 held
 photo 0.980 / 0.981 before and after (boxes unchanged); F1 strict 0.879 -> 0.886 (scan)
 with the ``I``/``l`` fix. With ``rotation_det_side=960``: ~1.6-1.8 s.
 
-Measured for the page target and not taken (same eval and condensed-font check):
+Measured for the page target and not taken (the same eval; "4 fonts": 4 x 120 amounts and
+references with repeated digits in DejaVu Sans, Sans Condensed, Serif Condensed and Sans
+Mono on a 2000-px page, exact strings; 477-478 with the defaults, 480 with the corrected
+960-px boxes; the rows below used uncorrected 960-px boxes):
 
     rec_width_scale 1.25 (pages)       rec -17%   held-out F1 0.946 / 0.943 (rows lost)
     rec_width_scale 1.4 + no margin    rec -11%   generated F1 fine, but the 4 fonts 477
