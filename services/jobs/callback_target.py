@@ -33,7 +33,9 @@ Resolver = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix (RFC 6052)
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # SIIT (RFC 2765)
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated IPv4-compatible form
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # local-use NAT64 (RFC 8215): never public
 
 
 class CallbackHostUnresolved(InvalidCallbackUrl):
@@ -63,12 +65,15 @@ class Allowlist:
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for (mapped, 6to4, NAT64, compatible)."""
+    """The IPv4 address an IPv6 address stands for (mapped, translated, 6to4, NAT64 well-known
+    prefix, compatible)."""
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
-    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+    if address in _NAT64 or address in _IPV4_TRANSLATED:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _IPV4_COMPATIBLE and int(address) > 1:
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
@@ -76,6 +81,8 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | Non
 def is_public(address: IPAddress) -> bool:
     """Globally routable unicast; an IPv6 form of an IPv4 address counts as that address."""
     if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64:
+            return False
         inner = embedded_ipv4(address)
         if inner is not None:
             return is_public(inner)

@@ -201,6 +201,8 @@ async def test_a_host_allow_listed_by_name_is_still_pinned_to_one_lookup(
         "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
         "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
         "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::ffff:0:7f00:1",  # IPv4-translated (SIIT) 127.0.0.1
+        "64:ff9b:1::5db8:d822",  # local-use NAT64, whatever it embeds
         "::1",
         "::",
         "fe80::1",
