@@ -157,7 +157,7 @@ def _apply(fields: AccountFields, name: str, value: Words, prev: str) -> None:
     if name == "account_holder":
         if prev in _HOLDER_NOT or fields.account_holder:
             return
-        if any(ch.isdigit() for ch in text):
+        if any(map(str.isdigit, text)):
             return
         fields.account_holder = _TITLES.sub("", text).strip() or None
     elif name == "account_number":
@@ -191,7 +191,7 @@ def _apply(fields: AccountFields, name: str, value: Words, prev: str) -> None:
         # any other code as printed after its label (BSB 062-000, transit 00123-004, ...)
         if m := re.match(r"[A-Z0-9][A-Z0-9\-/ ]{2,20}?(?=\s{2,}|$|\s+[A-Za-z]{3,})", text):
             code = m.group(0).strip()
-            if any(ch.isdigit() for ch in code):
+            if any(map(str.isdigit, code)):
                 fields.branch_code = code
     elif name == "currency":
         if m := re.search(r"\b[A-Z]{3}\b", text):
@@ -225,7 +225,7 @@ def _bank_name(lines: Sequence[InfoLine]) -> str | None:
         )
         if not text or len(text) > 60:
             continue
-        if any(ch.isdigit() for ch in text):
+        if any(map(str.isdigit, text)):
             continue
         height = max(w[4] - w[2] for w in line.words)
         score = height * 2 - order * 0.5

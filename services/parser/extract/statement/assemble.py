@@ -361,7 +361,7 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
     amount_texts = [
         t for row, _ in rows for t in (row.debit, row.credit, row.amount, row.balance) if t
     ]
-    amount_texts += [w[0] for ln in info for w in ln.words if any(c.isdigit() for c in w[0])]
+    amount_texts += [w[0] for ln in info for w in ln.words if any(map(str.isdigit, w[0]))]
     notes.decimal_mark = mark = decide_decimal_mark(amount_texts)
     currency = decide_currency(info_texts + amount_texts[:400])
     fields = read_account(info, first_page_lines=first_lines)
@@ -405,7 +405,7 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
                 page=page_no,
                 date=_parse_row_date(row.date, order, period, year),
                 value_date=_parse_row_date(row.value_date, order, period, year),
-                ocr=any(c < 0.999 for c in row.confidence.values()),
+                ocr=bool(row.confidence) and min(row.confidence.values()) < 0.999,
             )
         )
     # rows printed without a date take the previous row's date

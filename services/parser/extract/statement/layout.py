@@ -142,7 +142,14 @@ _JOIN_FLAGS: dict[str, bool] = {}
 
 
 def _join_tokens(words: list[Word]) -> list[Word]:
-    if not any(_needs_join(w.text) for w in words):
+    flags = _JOIN_FLAGS
+    for w in words:
+        flag = flags.get(w.text)
+        if flag is None:
+            flag = _needs_join(w.text)
+        if flag:
+            break
+    else:
         return words
     if len(_JOIN_FLAGS) > 200_000:
         _JOIN_FLAGS.clear()
@@ -269,8 +276,25 @@ def _header_parts(text: str) -> tuple[tuple[str, ...], int]:
     return parts, sum(1 for t in parts if t in _FIRST_TOKENS)
 
 
+_STARTS: dict[str, int] = {}
+
+
+def _header_starts(words: Sequence[Word]) -> int:
+    """How many words' parts can start a header phrase (a header needs three)."""
+    starts = _STARTS
+    if len(starts) > 200_000:
+        starts.clear()
+    total = 0
+    for w in words:
+        n = starts.get(w.text)
+        if n is None:
+            n = starts[w.text] = _header_parts(w.text)[1]
+        total += n
+    return total
+
+
 def _match_header(words: Sequence[Word]) -> _Header | None:
-    if sum(_header_parts(w.text)[1] for w in words) < 3:
+    if _header_starts(words) < 3:
         return None
     tokens: list[tuple[str, int]] = []
     for index, w in enumerate(words):
@@ -336,11 +360,12 @@ _HEADER_TOKENS = frozenset(t for phrase, _ in _PHRASES for t in phrase)
 
 def _only_header_words(line: Line) -> bool:
     """A second header line holds header words only (not a wrapped row's text)."""
-    return all(
-        part in _HEADER_TOKENS or part in _UNIT_TOKENS
-        for w in line.words
-        for part in normalise(w.text).split()
-    )
+    return all(_header_word(w.text) for w in line.words)
+
+
+@lru_cache(maxsize=16384)
+def _header_word(text: str) -> bool:
+    return all(part in _HEADER_TOKENS or part in _UNIT_TOKENS for part in _header_parts(text)[0])
 
 
 def _squashed_match(
@@ -377,6 +402,15 @@ def _stack(top: Line, below: Line) -> list[Word]:
     return out
 
 
+def _has_amount(words: Sequence[Word]) -> bool:
+    kinds = _KINDS
+    for w in words:
+        kind = kinds.get(w.text)
+        if (kind or _kind(w)) == "amount":
+            return True
+    return False
+
+
 def _is_data(line: Line) -> bool:
     return any(_kind(w) != "text" for w in line.words)
 
@@ -387,15 +421,19 @@ def _find_headers(lines: Sequence[Line]) -> list[tuple[int, int, _Header]]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if any(_kind(w) == "amount" for w in line.words):  # a data line with amounts
+        if _has_amount(line.words):  # a data line with amounts
             i += 1
             continue
         best = _match_header(line.words)
         last = i
         if i + 1 < len(lines):
             below = lines[i + 1]
-            close = below.y0 - line.y1 < 1.2 * max(line.height, 1.0)
-            if close and not _is_data(below) and _only_header_words(below):
+            # cheapest test first: a data line below rarely holds header words only
+            if (
+                _only_header_words(below)
+                and not _is_data(below)
+                and below.y0 - line.y1 < 1.2 * max(line.height, 1.0)
+            ):
                 stacked = _match_header(_stack(line, below))
                 alone = _match_header(below.words)
                 rivals = [h.score for h in (best, alone) if h is not None]
@@ -742,14 +780,14 @@ def analyse_page_data(pw: PageWords, index: int) -> dict[str, Any]:
             continue
         cells, starts_dated = _cells(line, table)
         has_amount = not cells.keys().isdisjoint(AMOUNT_ROLES)
-        text_words = [w for r in ("description", "reference") for w in cells.get(r, ())]
         cy = line.cy
-        near = prev_y is not None and cy - prev_y <= max(2.2 * line_h, 1.0)
         if starts_dated and (has_amount or "description" in cells):
             current = _new_row(cells, cy)
             rows.append(current)
             prev_y = cy
             continue
+        near = prev_y is not None and cy - prev_y <= max(2.2 * line_h, 1.0)
+        text_words = [w for r in ("description", "reference") for w in cells.get(r, ())]
         footer = not starts_dated and not has_amount and bool(_FOOTER.search(line.text))
         if has_amount:
             desc_text = " ".join(w.text for w in text_words if _kind(w) == "text")

@@ -85,7 +85,14 @@ def parse_date(text: str, *, order: DateOrder = "DMY", year: int | None = None) 
         order: the document's day/month order for numeric dates.
         year: the year to use for dates printed without one (``03 Jan``, ``03/01``).
     """
-    if not text or len(text) > 40 or not _HAS_DIGIT.search(text):
+    if not text or len(text) > 40:
+        return None
+    return _parse_checked(text, order, year)
+
+
+@lru_cache(maxsize=32768)  # statements repeat the same dates row after row
+def _parse_checked(text: str, order: DateOrder, year: int | None) -> dt.date | None:
+    if not _HAS_DIGIT.search(text):
         return None
     for m in _LETTERS.finditer(text):
         word = m.group(0).lower()
@@ -94,7 +101,6 @@ def parse_date(text: str, *, order: DateOrder = "DMY", year: int | None = None) 
     return _parse_date(text, order, year)
 
 
-@lru_cache(maxsize=32768)
 def _parse_date(text: str, order: DateOrder, year: int | None) -> dt.date | None:
     s = _clean(text)
     if not s or len(s) > 24:
@@ -132,6 +138,7 @@ def is_date(text: str, *, year: int | None = 2000) -> bool:
     )
 
 
+@lru_cache(maxsize=16384)
 def _numeric_pair(text: str) -> tuple[int, int] | None:
     s = _clean(text)
     m = _NUM3.match(s) or _NUM2.match(s)

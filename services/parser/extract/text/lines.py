@@ -15,7 +15,7 @@ from operator import attrgetter
 
 from services.parser.extract.text.words import Word
 
-__all__ = ["Line", "group_lines", "join_split_numbers"]
+__all__ = ["Line", "group_lines", "join_split_numbers", "place_boxes"]
 
 _X0 = attrgetter("x0")
 
@@ -70,34 +70,112 @@ def group_lines(
         trust_groups: words sharing ``Word.group`` are known to sit on one line (a PDF text
             layer's own lines): they are placed together, which is faster.
     """
+    if trust_groups:
+        return [join_split_numbers(line) for line in _group_known_lines(words, tolerance)]
     items = [w for w in words if w.text and not w.text.isspace()]
     if not items:
         return []
-    chunks: dict[int, list[Word]] = {}
-    if trust_groups:
-        for w in items:
-            chunks.setdefault(w.group, []).append(w)
-        items = []
-        for key, chunk in chunks.items():
-            first = chunk[0]
-            if len(chunk) == 1:  # its own box already (only boxes and groups are read below)
-                items.append(first)
-                continue
-            x0, y0, x1, y1 = first.x0, first.y0, first.x1, first.y1
-            for w in chunk[1:]:
-                x0 = w.x0 if w.x0 < x0 else x0
-                y0 = w.y0 if w.y0 < y0 else y0
-                x1 = w.x1 if w.x1 > x1 else x1
-                y1 = w.y1 if w.y1 > y1 else y1
-            items.append(Word("", x0, y0, x1, y1, 1.0, key))
     lines = _group(items, tolerance, 0.0)
-    slope = 0.0 if trust_groups else _residual_slope(lines)  # a text layer is not skewed
+    slope = _residual_slope(lines)
     if abs(slope) > 0.002:
         lines = _group(items, tolerance, slope)
-    if trust_groups:
-        for line in lines:
-            line.words = sorted((w for pseudo in line.words for w in chunks[pseudo.group]), key=_X0)
     return [join_split_numbers(line) for line in lines]
+
+
+def _group_known_lines(words: Iterable[Word], tolerance: float) -> list[Line]:
+    """Lines of words whose ``group`` names the source line they sit on (a text layer)."""
+    chunks: dict[int, list[Word]] = {}
+    for w in words:
+        text = w.text
+        if text and not text.isspace():
+            chunk = chunks.get(w.group)
+            if chunk is None:
+                chunks[w.group] = [w]
+            else:
+                chunk.append(w)
+    if not chunks:
+        return []
+    boxes: list[tuple[float, float, float, float]] = []
+    for chunk in chunks.values():
+        first = chunk[0]
+        x0, y0, x1, y1 = first.x0, first.y0, first.x1, first.y1
+        for w in chunk[1:]:
+            x0 = w.x0 if w.x0 < x0 else x0
+            y0 = w.y0 if w.y0 < y0 else y0
+            x1 = w.x1 if w.x1 > x1 else x1
+            y1 = w.y1 if w.y1 > y1 else y1
+        boxes.append((x0, y0, x1, y1))
+    groups = list(chunks.values())
+    lines: list[Line] = []
+    for placed in place_boxes(boxes, tolerance):
+        if len(placed) == 1:
+            chunk = groups[placed[0]]
+            lines.append(Line(sorted(chunk, key=_X0) if len(chunk) > 1 else list(chunk)))
+        else:
+            line_words = [w for k in placed for w in groups[k]]
+            line_words.sort(key=_X0)
+            lines.append(Line(line_words))
+    return lines
+
+
+def place_boxes(
+    boxes: Sequence[tuple[float, float, float, float]], tolerance: float
+) -> list[list[int]]:
+    """:func:`_group` on plain ``(x0, y0, x1, y1)`` boxes of a page that is not skewed.
+
+    Returns the indexes of the boxes on each line: lines top to bottom, boxes left to right.
+    """
+    keyed = sorted(((b[1] + b[3]) / 2, b[0], i) for i, b in enumerate(boxes))
+    heights = sorted(b[3] - b[1] for b in boxes)
+    typical = heights[len(heights) // 2] or 1.0
+    members: list[list[int]] = []  # box indexes per line
+    spans: list[list[tuple[float, float]]] = []  # (x0, x1) of those boxes
+    centres: list[float] = []
+    open_from = 0
+    low, high = typical * 0.5, typical * 1.5
+    reach = 2 * typical
+    for wy, _, index in keyed:
+        bx0, by0, bx1, by1 = boxes[index]
+        h = by1 - by0
+        limit = tolerance * (high if h > high else low if h < low else h)
+        n_lines = len(centres)
+        while open_from < n_lines and wy - centres[open_from] > reach:
+            open_from += 1
+        best = -1
+        best_gap = limit
+        for i in range(open_from, n_lines):
+            gap = abs(wy - centres[i])
+            if gap <= best_gap and not _boxes_collide(spans[i], bx0, bx1):
+                best, best_gap = i, gap
+        if best < 0:
+            members.append([index])
+            spans.append([(bx0, bx1)])
+            centres.append(wy)
+        else:
+            placed = members[best]
+            placed.append(index)
+            spans[best].append((bx0, bx1))
+            centres[best] += (wy - centres[best]) / len(placed)
+    order = sorted(range(len(centres)), key=centres.__getitem__)
+    out = []
+    for i in order:
+        placed = members[i]
+        if len(placed) > 1:
+            placed.sort(key=lambda k: boxes[k][0])
+        out.append(placed)
+    return out
+
+
+def _boxes_collide(spans: list[tuple[float, float]], wx0: float, wx1: float) -> bool:
+    """:func:`_collides` for boxes given as ``(x0, x1)``."""
+    half = 0.5 * (wx1 - wx0)
+    for ox0, ox1 in spans:
+        if ox1 <= wx0 or ox0 >= wx1:
+            continue
+        overlap = (ox1 if ox1 < wx1 else wx1) - (ox0 if ox0 > wx0 else wx0)
+        if overlap > half or overlap > 0.5 * (ox1 - ox0):
+            return True
+    return False
 
 
 def _residual_slope(lines: Sequence[Line]) -> float:
@@ -170,7 +248,13 @@ _GROUP = re.compile(r"^\d{3}(?:[ .,']\d{3})*(?:[.,]\d{1,3})?(?:[)\-−]|\s?(?:Dr
 def join_split_numbers(line: Line) -> Line:
     """Join ``1`` + ``234,56`` into ``1 234,56`` when the gap is a word space, not a column."""
     words = line.words
-    if len(words) < 2 or not any(len(w.text) <= 6 and w.text[-1:].isdigit() for w in words):
+    if len(words) < 2:
+        return line
+    for w in words:
+        text = w.text
+        if len(text) <= 6 and text[-1:].isdigit():
+            break
+    else:
         return line
     out: list[Word] = [words[0]]
     for w in words[1:]:
