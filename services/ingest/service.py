@@ -72,12 +72,15 @@ def _user_id(value: str) -> str:
 
 
 async def read_upload(
-    requests: AsyncIterator[ingest_pb2.UploadRequest], *, max_bytes: int
+    requests: AsyncIterator[ingest_pb2.UploadRequest], *, max_bytes: int, drain_bytes: int = 0
 ) -> tuple[ingest_pb2.UploadMetadata, bytes]:
     """Take the metadata message, then chunks until the stream ends.
 
-    Stops reading as soon as the bytes would pass ``max_bytes``: at most ``max_bytes`` are
-    ever held.
+    At most ``max_bytes`` are ever held. Once an upload passes them, the rest is read and
+    discarded (up to ``drain_bytes`` more) before the refusal: a gRPC client still writing
+    when the server answers early can see ``INTERNAL`` instead of the server's status
+    (grpc/grpc#36066), so a client that finishes its stream within the budget always gets
+    ``file_too_large``. Past the budget the refusal comes at once.
 
     Raises:
         InputError: the stream does not start with metadata, or repeats it.
@@ -88,11 +91,18 @@ async def read_upload(
     if first is None or first.WhichOneof("part") != "metadata":
         raise InputError("an upload starts with its metadata message")
     buffer = bytearray()
+    too_large = FileTooLarge(f"the file is larger than {max_bytes} bytes", max_bytes=max_bytes)
     async for request in requests:
         if request.WhichOneof("part") != "chunk":
             raise InputError("metadata may only come first")
         if len(buffer) + len(request.chunk) > max_bytes:
-            raise FileTooLarge(f"the file is larger than {max_bytes} bytes", max_bytes=max_bytes)
+            discarded = 0
+            if drain_bytes > 0:
+                async for rest in requests:
+                    discarded += len(rest.chunk)
+                    if discarded >= drain_bytes:
+                        break
+            raise too_large
         buffer += request.chunk
     if not buffer:
         raise EmptyFile("the file is empty")
@@ -132,7 +142,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> ingest_pb2.UploadResponse:
         metadata, data = await read_upload(
-            request_iterator, max_bytes=self._settings.max_upload_bytes
+            request_iterator,
+            max_bytes=self._settings.max_upload_bytes,
+            drain_bytes=self._settings.oversize_drain_bytes,
         )
         record, duplicate = await self.ingest(
             user_id=metadata.user_id,

@@ -20,6 +20,11 @@ class IngestSettings(CommonSettings, DeploymentProvider):
     """Limits every upload must meet; all readable from the environment."""
 
     max_upload_bytes: int = Field(25 * MB, gt=0, validation_alias="INGEST_MAX_UPLOAD_BYTES")
+    # An oversized upload is read and discarded up to this many more bytes before it is
+    # refused, so the client sees file_too_large rather than a broken stream (read_upload).
+    oversize_drain_bytes: int = Field(
+        100 * MB, ge=0, validation_alias="INGEST_OVERSIZE_DRAIN_BYTES"
+    )
     max_pages: int = Field(500, gt=0, validation_alias="INGEST_MAX_PAGES")
     max_image_width: int = Field(10_000, gt=0, validation_alias="INGEST_MAX_IMAGE_WIDTH")
     max_image_height: int = Field(10_000, gt=0, validation_alias="INGEST_MAX_IMAGE_HEIGHT")

@@ -47,6 +47,20 @@ async def test_stops_reading_at_the_first_chunk_past_the_limit() -> None:
     assert stream.pulled == 7
 
 
+async def test_an_oversized_stream_is_drained_within_the_budget_then_refused() -> None:
+    # 20 chunks of 1000 against a limit of 5,500: the client's whole stream is read (so it
+    # finishes writing before the refusal), nothing past the limit is kept.
+    short = Stream(chunks=20, chunk_size=1000)
+    with pytest.raises(FileTooLarge):
+        await read_upload(aiter(short), max_bytes=5_500, drain_bytes=50_000)
+    assert short.pulled == 21
+    # A stream longer than the budget is refused once the budget is spent.
+    endless = Stream(chunks=10_000, chunk_size=1000)
+    with pytest.raises(FileTooLarge):
+        await read_upload(aiter(endless), max_bytes=5_500, drain_bytes=3_000)
+    assert endless.pulled == 7 + 3  # the budget is spent by the 3rd chunk after the limit
+
+
 async def test_one_byte_over_is_too_large() -> None:
     with pytest.raises(FileTooLarge):
         await read_upload(aiter(Stream(chunks=1, chunk_size=1001)), max_bytes=1000)
