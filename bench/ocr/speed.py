@@ -18,6 +18,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.ocr.samples import Sample, line_samples, statement_page, upi_screenshot
 from bench.ocr.scoring import Score, score
@@ -139,6 +140,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--variant", action="append", default=[], help="only variants whose name contains this"
     )
+    parser.add_argument(
+        "--rec-model",
+        action="append",
+        default=[],
+        help="also run the chosen settings with this rec model file (e.g. an int8 one)",
+    )
     args = parser.parse_args(argv)
     screenshots = [
         upi_screenshot(theme="light", seed=0),
@@ -168,6 +175,10 @@ def main(argv: list[str] | None = None) -> None:
         v
         for v in variants(args.quick)
         if not args.variant or any(k in v.name for k in args.variant)
+    ]
+    chosen += [
+        Variant(f"chosen, rec {Path(path).stem}", 1, _engine(OcrConfig(rec_model=path)))
+        for path in args.rec_model
     ]
     for variant in chosen:
         read = variant.make()

@@ -72,10 +72,17 @@ so CPU seconds of the one inference thread are quoted; they are what a quiet cor
   CPU per screenshot stays ~1.0 s (intra-op threads on the rec model burned 1.6 s), the wall
   time gain could not be measured on the saturated machine. Full graph optimisation, CPU
   memory arena on (rapidocr turns it off); sessions shared by the process under one lock.
-* **int8 quantisation was measured and rejected.** Dynamic (ConvInteger/MatMulInteger) rec
-  models ran 1.3-3x *slower* than fp32 on this AVX2 CPU without VNNI; static QDQ (calibrated
-  on rendered lines) was ~1.2-1.5x faster but read ``6,761.49`` as ``6.761.49`` and dropped
-  final characters (exact-string accuracy on the page 0.995 -> 0.92-0.98).
+* **int8 quantisation was measured and rejected.** On the earlier AVX2 machine without VNNI
+  dynamic (ConvInteger/MatMulInteger) rec models ran 1.3-3x *slower* than fp32 and static
+  QDQ ~1.2-1.5x faster but lossy. Re-measured on this AVX512-VNNI CPU (table below,
+  ``python -m bench.ocr.quantise OUT`` builds and times the variants): static, calibrated
+  on 479 line images the engine cut from DEV-layout scans/photos (seeds 600), u8
+  activations, s8 per-channel weights, ``reduce_range=False``, MinMax ranges. int8 makes a
+  column 0.53-0.64x as costly, and the pointwise-only model brings the scanned page to
+  1.45 s (fp32 2.07 s in the same run), but every variant still reads some commas as
+  periods (``13,733.81`` -> ``13.733.81`` on the bench's scanned page) or drops ``₹``;
+  so it is not wired in. ``OCR_REC_MODEL=FILE`` (read by :func:`ocr_engine`) loads such a
+  file for measurements; a file already sliced to the Latin classes is taken as it is.
 
 Result (``python -m bench.ocr.speed``; CPU s per image and wall p50 for 2 threads; accuracy
 = exact strings, spaces ignored; load average 5-7 during the run):
@@ -711,8 +718,8 @@ def _prepare_rec(path: Path, *, free_height: bool, charset: str) -> tuple[str | 
         dim = model.graph.input[0].type.tensor_type.shape.dim[2]
         dim.ClearField("dim_value")
         dim.dim_param = "height"
-    if charset == "latin":
-        keep = [i for i, c in enumerate(classes) if i == 0 or _latin(c)]
+    keep = [i for i, c in enumerate(classes) if i == 0 or _latin(c)]
+    if charset == "latin" and len(keep) < len(classes):  # not sliced already (int8 model)
         softmax = model.graph.node[-1]
         if softmax.op_type != "Softmax":
             raise OcrModelMissing("unexpected rec model: no final Softmax to slice")
@@ -956,7 +963,12 @@ def ocr_engine(*, config: OcrConfig | None = None) -> OcrEngine:
     with _engine_lock:
         if _engine is None:
             if config is None:
-                _engine = OcrEngine(threads=int(os.environ.get("OCR_THREADS", "1")))
+                _engine = OcrEngine(
+                    config=OcrConfig(
+                        threads=int(os.environ.get("OCR_THREADS", "1")),
+                        rec_model=os.environ.get("OCR_REC_MODEL") or None,
+                    )
+                )
             else:
                 _engine = OcrEngine(config=config)
         return _engine

@@ -270,3 +270,27 @@ def test_batches_pad_little_and_keep_heights_apart() -> None:
     assert (900,) in by_width  # the one long line is not padded with the short ones
     assert (300, 320) in by_width
     assert all(len(g) <= 2 for g in ocr._batches(order, sizes, 2, 0))
+
+
+def test_a_rec_model_already_sliced_to_latin_is_loaded_as_it_is(
+    engine: OcrEngine, tmp_path: Path
+) -> None:
+    """How ``bench/ocr/quantise.py`` writes models (and ``OCR_REC_MODEL`` loads them): the
+    Latin classes sliced once in the file, not sliced again at load."""
+    import onnx
+
+    data, classes = ocr._prepare_rec(
+        ocr.model_dir() / ocr._REC_MODEL, free_height=True, charset="latin"
+    )
+    assert isinstance(data, bytes) and classes[-1] == " "
+    model = onnx.load_from_string(data)
+    for prop in model.metadata_props:
+        if prop.key == "character":
+            prop.value = "\n".join(classes[1:-1])
+    path = tmp_path / "rec_latin.onnx"
+    onnx.save(model, str(path))
+    sliced = OcrEngine(config=ocr.OcrConfig(rec_model=str(path)))
+    assert sliced._charset == classes
+    image, _ = _render([(20, 40, "Closing balance 13,733.81"), (20, 140, "UPI/DR/4521/AMAZON")])
+    assert _text(sliced.read(image)) == _text(engine.read(image))
+    assert _text(sliced.read(image)) == "Closing balance 13,733.81 UPI/DR/4521/AMAZON"
