@@ -84,6 +84,21 @@ so CPU seconds of the one inference thread are quoted; they are what a quiet cor
   so it is not wired in. ``OCR_REC_MODEL=FILE`` (read by :func:`ocr_engine`) loads such a
   file for measurements; a file already sliced to the Latin classes is taken as it is.
 
+      int8 variant (QDQ/QOperator)   us/col  bench page ex  upi ex  scan page  held-out F1, acct
+      fp32 (chosen)                  46-49   0.995          1.000   2.07-2.40  .980/.981, .978/1.0
+      qdq_all (every Conv, MatMul)   29.2    0.984          0.882       -      .980/.981, .967/.978
+      qop_all                        31.1        -              -       -          -
+      qdq_backbone (Conv.0-53)       28.0    0.984          0.987       -          -
+      qdq_backbone1 (not Conv.0)     29.3    0.976          0.987   1.87/2.40  .980/.981, same
+      qop_backbone / _backbone1      27.3 / 25.7  - / 0.984  - / 1.0   -          -
+      qdq_pw (37 1x1 backbone convs)   -     0.992          1.000   1.45/2.07  .987/.994, .956/.956
+
+  us/col: ``bench.ocr.quantise`` (fp32 in the same run). page/upi ex: ``python -m
+  bench.ocr.speed --variant "chosen: rec" --rec-model FILE``. scan page: CPU s of
+  ``OCR_REC_MODEL=FILE python -m bench.statements.speed --quick`` / fp32 in the same minute.
+  F1 and account accuracy: ``OCR_REC_MODEL=FILE python -m bench.statements.eval --kinds
+  scan,photo`` (scan/photo; qdq_pw twice, the same: in_hdfc lost its period dates).
+
 Result (``python -m bench.ocr.speed``; CPU s per image and wall p50 for 2 threads; accuracy
 = exact strings, spaces ignored; load average 5-7 during the run):
 
@@ -127,8 +142,7 @@ Why 1.5 s is out of reach with this recogniser in fp32: ~4.2 MFLOP per 32-px col
 1x1 convolutions (83% of the time) already run at ~90 GFLOPS on one core (a lone 1x1 conv
 or the same MatMul: 84-99 GFLOPS); a 94-line page is ~31k columns = ~1.4 s before
 detection. Reaching 1.5 s needs ~25% fewer FLOPs per page: a smaller recogniser, or int8
-on this CPU (it reports avx512_vnni and avx512_bf16, unlike the AVX2 machine where int8 was
-measured above - worth re-measuring, with the static-QDQ accuracy problem still to solve).
+(fast enough on this AVX512-VNNI CPU, see above; its comma/period errors still to solve).
 
 Real pages (corpus, page 1 rendered at 150 dpi, share of text-layer words of 3+ characters
 read exactly): the lead's ``monopoly/example_statement.pdf`` (183 lines) rapidocr defaults
