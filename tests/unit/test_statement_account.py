@@ -59,3 +59,17 @@ def test_dates_found_in_free_text() -> None:
     assert [d.isoformat() for d in found] == ["2025-01-01", "2025-01-31"]
     found = find_dates("From : 01/02/2025 To : 28/02/2025", order="DMY")
     assert [d.isoformat() for d in found] == ["2025-02-01", "2025-02-28"]
+
+
+def test_period_separator_survives_ocr_spacing() -> None:
+    for text, expected in (
+        ("Statement Period : 01 Jan 2025 to 31 Jan 2025", ("01 Jan 2025", "31 Jan 2025")),
+        ("Statement Period : 01/10/2024 To:31/10/2024", ("01/10/2024", "31/10/2024")),
+        ("Statement Period : 01/10/2024To 31/10/2024", ("01/10/2024", "31/10/2024")),
+        ("Statement Period : 01.10.2024 - 31.10.2024", ("01.10.2024", "31.10.2024")),
+    ):
+        fields = read_account(_lines(_words(40, text)), first_page_lines=1)
+        assert fields.period == expected, text
+    # A name that merely contains "to" is no separator.
+    fields = read_account(_lines(_words(40, "Statement Period : Toronto 2024")), first_page_lines=1)
+    assert fields.period is None

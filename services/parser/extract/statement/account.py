@@ -17,8 +17,14 @@ from services.parser.extract.statement.synonyms import ACCOUNT_LABELS, normalise
 from services.parser.extract.text.amounts import DecimalMark, looks_like_amount, parse_amount
 from services.parser.extract.text.dates import DateOrder, parse_date
 
-__all__ = ["AccountFields", "find_dates", "read_account", "word_confidence"]
+__all__ = ["PERIOD_SEPARATOR", "AccountFields", "find_dates", "read_account", "word_confidence"]
 
+# Between the two dates of a period: "to"/"till"/"through" (any case; OCR may drop the
+# spaces around it and add a colon: "01/10/2024To:31/10/2024") or a spaced dash.
+PERIOD_SEPARATOR = re.compile(
+    r"(?:\s+|(?<=\d))(?:to|till|until|through|thru)(?=[\s:.\d])[:.]?\s*|\s+[-–—]\s+",
+    re.IGNORECASE,
+)
 _IFSC = re.compile(r"\b[A-Z]{4}0[A-Z0-9]{6}\b")
 _SORT = re.compile(r"\b\d{2}-\d{2}-\d{2}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
@@ -198,7 +204,7 @@ def _apply(fields: AccountFields, name: str, value: Words, prev: str) -> None:
             fields.currency = fields.currency or m.group(0)
     elif name == "period":
         if fields.period is None:
-            parts_ = re.split(r"\s+(?:to|till|until|through|thru|-|–|—)\s+", text, maxsplit=1)
+            parts_ = PERIOD_SEPARATOR.split(text, maxsplit=1)
             if len(parts_) == 2:
                 fields.period = (parts_[0], parts_[1])
     elif name in ("opening_balance", "closing_balance"):

@@ -25,6 +25,7 @@ from services.parser.extract.results import (
     Transaction,
 )
 from services.parser.extract.statement.account import (
+    PERIOD_SEPARATOR,
     AccountFields,
     find_dates,
     read_account,
@@ -514,7 +515,7 @@ def _period(
         if start and end and start[-1] <= end[0]:
             return start[-1], end[0]
     for text in texts:
-        if not re.search(r"\s(to|till|until|through|-|–)\s", text, re.IGNORECASE):
+        if not PERIOD_SEPARATOR.search(text):
             continue
         found = find_dates(text, order=order)
         if len(found) == 2 and found[0] <= found[1] and (found[1] - found[0]).days <= 400:
