@@ -72,7 +72,7 @@ so CPU seconds of the one inference thread are quoted; they are what a quiet cor
   CPU per screenshot stays ~1.0 s (intra-op threads on the rec model burned 1.6 s), the wall
   time gain could not be measured on the saturated machine. Full graph optimisation, CPU
   memory arena on (rapidocr turns it off); sessions shared by the process under one lock.
-* **int8 quantisation was measured and rejected.** On the earlier AVX2 machine without VNNI
+* **int8 for documents, fp32 for screenshots.** On the earlier AVX2 machine without VNNI
   dynamic (ConvInteger/MatMulInteger) rec models ran 1.3-3x *slower* than fp32 and static
   QDQ ~1.2-1.5x faster but lossy. Re-measured on this AVX512-VNNI CPU (table below,
   ``python -m bench.ocr.quantise OUT`` builds and times the variants): static, calibrated
@@ -80,9 +80,16 @@ so CPU seconds of the one inference thread are quoted; they are what a quiet cor
   activations, s8 per-channel weights, ``reduce_range=False``, MinMax ranges. int8 makes a
   column 0.53-0.64x as costly, and the pointwise-only model brings the scanned page to
   1.45 s (fp32 2.07 s in the same run), but every variant still reads some commas as
-  periods (``13,733.81`` -> ``13.733.81`` on the bench's scanned page) or drops ``₹``;
-  so it is not wired in. ``OCR_REC_MODEL=FILE`` (read by :func:`ocr_engine`) loads such a
-  file for measurements; a file already sliced to the Latin classes is taken as it is.
+  periods (``13,733.81`` -> ``13.733.81`` on the bench's scanned page) or drops ``₹``.
+  The in_hdfc period loss below was the statement engine's period parser (it split only on
+  a spaced lower-case "to"), fixed since; with that fix qdq_pw scores held-out scan/photo
+  F1 0.987/0.994, account 1.000/0.956, checks-pass-but-wrong none (fp32: 0.980/0.981,
+  0.978/1.000). So ``profile="document"`` reads with qdq_pw (``DOCUMENT_REC_MODEL``, 4.7 MB,
+  shipped in ``services/common/models``; ``OcrConfig(document_rec_model=None)`` turns it
+  off) and screenshots keep fp32 (qdq_pw's UPI strings were exact, but the payments eval was
+  not re-run on it). ``OCR_REC_MODEL=FILE`` (read by :func:`ocr_engine`) loads another file
+  for every profile, for measurements; a file already sliced to the Latin classes is taken
+  as it is.
 
       int8 variant (QDQ/QOperator)   us/col  bench page ex  upi ex  scan page  held-out F1, acct
       fp32 (chosen)                  46-49   0.995          1.000   2.07-2.40  .980/.981, .978/1.0
@@ -160,6 +167,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import logging
 import math
 import os
 import threading
@@ -168,7 +176,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -211,6 +219,11 @@ class OcrResult:
         return float(sum(w.confidence for w in self.words) / len(self.words))
 
 
+# Static int8 recogniser (only the 37 pointwise backbone convolutions quantised), built from
+# the wheel's fp32 model by ``python -m bench.ocr.quantise OUT --variants qdq_pw``.
+DOCUMENT_REC_MODEL = Path(__file__).resolve().parent / "models" / "ppocrv6_rec_latin_int8_pw.onnx"
+
+
 @dataclass(frozen=True, slots=True)
 class OcrConfig:
     """Tuning knobs; the defaults are the measured choice (see the module docstring)."""
@@ -227,7 +240,10 @@ class OcrConfig:
     rec_height_small: int | None = None  # height for crops natively at most small_crop_px
     small_crop_px: int = 40
     crop_margin: float = 0.15  # widen each line crop by this x its height on both sides
-    rec_model: str | None = None  # an alternative rec model file (experiments)
+    rec_model: str | None = None  # an alternative rec model file for every profile (experiments)
+    # profile="document" reads with this int8 recogniser (None: the fp32 one everywhere);
+    # screenshots keep fp32 (see the module docstring, "int8")
+    document_rec_model: str | None = str(DOCUMENT_REC_MODEL)
     rec_pad_floor: int = 0  # rapidocr pads every batch to >= 320 px; 0 = own width only
     use_cls: bool = False  # per-line 0/180 classifier
     min_confidence: float = 0.5  # lines read with less are dropped
@@ -293,6 +309,9 @@ class OcrEngine:
         rec_options.enable_cpu_mem_arena = True
         rec_options.log_severity_level = 3
         self._rec = ort.InferenceSession(rec_source, rec_options, providers=providers)
+        self._rec_options, self._providers, self._heights = rec_options, providers, heights
+        self._rec_document: Any = None  # loaded on the first profile="document" read
+        self._rec_active = self._rec  # the recogniser of the call in progress (under _lock)
         self._pool = (
             ThreadPoolExecutor(self.config.threads, thread_name_prefix="ocr-rec")
             if self.config.threads > 1
@@ -342,6 +361,7 @@ class OcrEngine:
         shot = profile == "screenshot"
         side = det_max_side or (SCREENSHOT_DET_MAX_SIDE if shot else self.config.det_max_side)
         with self._lock:
+            self._rec_active = self._rec if shot else self._document_recogniser()
             found: list[np.ndarray] | None = None  # the rotation pass's boxes, if good enough
             if rotation == "auto":
                 turn, first, first_side = self._rotation_pass(rgb, side)
@@ -385,6 +405,7 @@ class OcrEngine:
             y0, y1 = max(0.0, float(y0)), min(float(height), float(y1))
             quads.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32))
         with self._lock:
+            self._rec_active = self._rec
             bgr = np.ascontiguousarray(rgb[:, :, ::-1])
             lines = self._recognise(bgr, quads, use_cls=False)
         results = []
@@ -405,6 +426,31 @@ class OcrEngine:
             return self._rotation_pass(rgb, self.config.det_max_side)[0]
 
     # ---------------------------------------------------------------------------- private
+
+    def _document_recogniser(self) -> Any:
+        """The int8 recogniser for documents (loaded once), or the fp32 one when none is
+        configured, when an experiment's ``rec_model`` replaces both, or when the file is
+        missing (logged once)."""
+        if self._rec_document is None:
+            self._rec_document = self._rec
+            path = self.config.document_rec_model
+            if path and not self.config.rec_model and self.config.charset == "latin":
+                if Path(path).is_file():
+                    import onnxruntime as ort
+
+                    source, charset = _prepare_rec(
+                        Path(path), free_height=self._heights != {_REC_HEIGHT}, charset="latin"
+                    )
+                    if charset != self._charset:
+                        raise OcrModelMissing(f"{path}: its classes differ from the fp32 model's")
+                    self._rec_document = ort.InferenceSession(
+                        source, self._rec_options, providers=self._providers
+                    )
+                else:
+                    logging.getLogger("fintract.ocr").warning(
+                        "int8 document recogniser missing (%s): reading documents with fp32", path
+                    )
+        return self._rec_document
 
     def _read(
         self,
@@ -515,7 +561,8 @@ class OcrEngine:
         out: list[_Line | None] = [None] * len(crops)
         batch = max(1, self.config.rec_batch)
         self._rec_columns = 0
-        name = self._rec.get_inputs()[0].name
+        session = self._rec_active
+        name = session.get_inputs()[0].name
         groups = _batches(order, sizes, batch, self.config.rec_pad_floor)
 
         def run(chunk: list[int]) -> None:
@@ -531,7 +578,7 @@ class OcrEngine:
                 blob[row, :, :, :width] = (
                     resized.astype(np.float32) * (2 / 255.0) - 1.0
                 ).transpose(2, 0, 1)
-            probs = self._rec.run(None, {name: blob})[0]
+            probs = session.run(None, {name: blob})[0]
             steps = probs.shape[1]
             for row, i in enumerate(chunk):
                 crop = crops[i]

@@ -294,3 +294,24 @@ def test_a_rec_model_already_sliced_to_latin_is_loaded_as_it_is(
     image, _ = _render([(20, 40, "Closing balance 13,733.81"), (20, 140, "UPI/DR/4521/AMAZON")])
     assert _text(sliced.read(image)) == _text(engine.read(image))
     assert _text(sliced.read(image)) == "Closing balance 13,733.81 UPI/DR/4521/AMAZON"
+
+
+def test_documents_read_with_the_int8_recogniser_and_screenshots_with_fp32(
+    engine: OcrEngine,
+) -> None:
+    """The shipped int8 model is what profile="document" runs, it reads a statement's lines as
+    the fp32 model does, and screenshots (and known regions) stay on fp32."""
+    assert ocr.DOCUMENT_REC_MODEL.is_file()
+    lines = [
+        (20, 40, "Closing balance 13,733.81"),
+        (20, 140, "UPI/DR/4521/AMAZON"),
+        (20, 240, "01/10/2024 to 31/10/2024"),
+    ]
+    image, _ = _render(lines)
+    int8 = engine.read(image)
+    assert engine._rec_active is engine._document_recogniser()
+    assert engine._document_recogniser() is not engine._rec  # a second, int8 session
+    fp32 = OcrEngine(config=ocr.OcrConfig(document_rec_model=None)).read(image)
+    assert _text(int8) == _text(fp32) == " ".join(text for _, _, text in lines)
+    engine.read(image, profile="screenshot")
+    assert engine._rec_active is engine._rec
