@@ -26,7 +26,7 @@ from services.ingest import classify
 from services.ingest.settings import IngestSettings
 
 if TYPE_CHECKING:
-    from services.common.gemini import GeminiProvider
+    from services.common.gemini import GeminiProvider, MaskBox
 
 _log = get_logger("fintract.ingest")
 
@@ -35,35 +35,26 @@ PAGE_MAX_SIDE = 1280
 
 
 @dataclass(frozen=True)
-class PageWord:
-    """A text-layer word in the rendered page's pixels (a masking ``WordBox``)."""
-
-    text: str
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    line: int
-
-
-@dataclass(frozen=True)
 class FirstPage:
     """What Gemini is shown: a PNG, and the words on it when a text layer gives them (None:
     unknown, the helper finds them by OCR if masking needs them)."""
 
     png: bytes
-    words: list[PageWord] | None
+    words: list[MaskBox] | None
 
 
 def first_page(content: bytes, *, is_pdf: bool, max_side: int = PAGE_MAX_SIDE) -> FirstPage:
     """The first page of a stored upload as a PNG no larger than ``max_side``."""
     if is_pdf:
+        # Here, not at the top: ingest loads the Gemini package only when it asks Gemini.
+        from services.common.gemini import MaskBox
+
         with pymupdf.open(stream=content, filetype="pdf") as doc:
             page = doc[0]
             zoom = min(2.0, max_side / max(page.rect.width, page.rect.height))
             pixmap = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom))
             words = [
-                PageWord(
+                MaskBox(
                     w[4], w[0] * zoom, w[1] * zoom, w[2] * zoom, w[3] * zoom, w[5] * 1000 + w[6]
                 )
                 for w in page.get_text("words")
@@ -155,7 +146,6 @@ def gemini_classifier(settings: IngestSettings) -> GeminiClassifier | None:
 __all__ = [
     "FirstPage",
     "GeminiClassifier",
-    "PageWord",
     "first_page",
     "gemini_classifier",
     "is_unsure",

@@ -43,6 +43,7 @@ from services.common.gemini import (
     GeminiProvider,
     GeminiSettings,
     InvoiceAnswer,
+    MaskBox,
     PageAssessment,
     ProviderName,
     StatementPageAnswer,
@@ -91,24 +92,12 @@ class Runner(Protocol):
 
 
 @dataclass(frozen=True)
-class Box:
-    """A word and its box in the pixels of the image sent (for masking)."""
-
-    text: str
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    line: int
-
-
-@dataclass(frozen=True)
 class PageInput:
     """What Gemini is shown of one page, and the text its answer is checked against."""
 
     image: bytes
     text: str
-    words: list[Box] | None  # None: masking runs its own OCR pass on the image
+    words: list[MaskBox] | None  # None: masking runs its own OCR pass on the image
     mime_type: str = "image/png"
 
 
@@ -122,10 +111,10 @@ def _render(page: pymupdf.Page) -> tuple[bytes, float, int, int]:
     return pix.tobytes("png"), zoom, pix.width, pix.height
 
 
-def _text_layer_boxes(page: pymupdf.Page, zoom: float, y_offset: float = 0.0) -> list[Box]:
+def _text_layer_boxes(page: pymupdf.Page, zoom: float, y_offset: float = 0.0) -> list[MaskBox]:
     read = page_words(page, allow_ocr=False)
     return [
-        Box(
+        MaskBox(
             w.text,
             w.x0 * zoom,
             w.y0 * zoom + y_offset,
@@ -154,11 +143,11 @@ def statement_page_input(source: SourceDocument, page: PageOut) -> PageInput:
     image, zoom, width, _ = _render(pdf_page)
     if page.source == "text_layer":
         return PageInput(image, pdf_page.get_text(), _text_layer_boxes(pdf_page, zoom))
-    words: list[Box] | None = None
+    words: list[MaskBox] | None = None
     if page.rotation == 0 and page.width > 0:
         scale = width / page.width
         words = [
-            Box(t, x0 * scale, y0 * scale, x1 * scale, y1 * scale, n)
+            MaskBox(t, x0 * scale, y0 * scale, x1 * scale, y1 * scale, n)
             for n, line in enumerate(page.info)
             for t, x0, y0, x1, y1 in line.words
         ]
@@ -193,7 +182,7 @@ def invoice_input(
     from PIL import Image
 
     images: list[Any] = []
-    words: list[Box] | None = []
+    words: list[MaskBox] | None = []
     y = 0
     for model in models[:INVOICE_MAX_PAGES]:
         pdf_page = source.page(model.page)
@@ -201,7 +190,7 @@ def invoice_input(
         images.append(Image.open(io.BytesIO(png)).convert("RGB"))
         if words is not None and model.source == "text_layer":
             words += [
-                Box(b.text, b.x0, b.y0, b.x1, b.y1, b.line + 1_000_000 * model.page)
+                MaskBox(b.text, b.x0, b.y0, b.x1, b.y1, b.line + 1_000_000 * model.page)
                 for b in _text_layer_boxes(pdf_page, zoom, y)
             ]
         else:
@@ -526,7 +515,6 @@ class Escalation:
 
 __all__ = [
     "GEMINI_UNAVAILABLE",
-    "Box",
     "Escalation",
     "PageInput",
     "Runner",

@@ -23,7 +23,13 @@ from services.common.gemini.escalate import (
     route_many,
     statement_rows,
 )
-from services.common.gemini.masking import black_out, mask_image, mask_text, sensitive_boxes
+from services.common.gemini.masking import (
+    MaskBox,
+    black_out,
+    mask_image,
+    mask_text,
+    sensitive_boxes,
+)
 from services.common.gemini.provider import (
     PROVIDER_NAME,
     GeminiAnswer,
@@ -73,6 +79,7 @@ __all__ = [
     "InvalidProvider",
     "InvoiceAnswer",
     "KeyPool",
+    "MaskBox",
     "PageAssessment",
     "PaymentAnswer",
     "ProviderName",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 _ACCOUNT_LINE = re.compile(r"\b(a/?c|acct|account)\b", re.IGNORECASE)
@@ -35,6 +36,19 @@ class WordBox(Protocol):
     def y1(self) -> float: ...
     @property
     def line(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MaskBox:
+    """A :class:`WordBox` built from anything with a text and a box in the image's pixels:
+    a text-layer word, a page line, a known region."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    line: int
 
 
 def _mask_accounts(line: str) -> str:

@@ -57,18 +57,6 @@ class Produced:
 LOCAL = Produced("local", MODEL_NAME, "free")
 
 
-@dataclass(frozen=True, slots=True)
-class _LineBox:
-    """A page line as the masking helper's word box (masks whole lines)."""
-
-    text: str
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    line: int
-
-
 class PaymentRouter:
     """Routes each screenshot to the offline engine, Gemini, or both (hybrid)."""
 
@@ -98,7 +86,13 @@ class PaymentRouter:
     async def extract(self, image: Image.Image, requested: str) -> tuple[Extraction, Produced]:
         """Read ``image`` as the request's mode says. Raises :class:`ProviderFailed`
         (code ``ai_failed`` or ``model_not_free``) when Gemini must answer and cannot."""
-        from services.common.gemini import Assessment, escalate_payment, payment_data, route
+        from services.common.gemini import (
+            Assessment,
+            MaskBox,
+            escalate_payment,
+            payment_data,
+            route,
+        )
 
         mode = self.mode(requested)
         try:
@@ -119,7 +113,7 @@ class PaymentRouter:
             usable=local.is_payment_screenshot and local.fields.amount > 0,
         )
         lines: tuple[Line, ...] = page.lines
-        boxes = [_LineBox(x.text, x.x0, x.y0, x.x1, x.y1, x.index) for x in lines]
+        boxes = [MaskBox(x.text, x.x0, x.y0, x.x1, x.y1, x.index) for x in lines]
 
         async def escalate() -> Any:
             buf = io.BytesIO()
