@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from prometheus_client import Counter
 from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
 
 from fintract.api.jobs.v1 import jobs_pb2
 from fintract.api.results.v1 import results_pb2
@@ -135,6 +136,27 @@ def _job_hash(job: jobs_pb2.Job) -> dict[str, str]:
     }
 
 
+def _batch_hash(
+    batch: jobs_pb2.Batch,
+    *,
+    total: int,
+    counts: dict[str, int],
+    updated_ms: int,
+    callback_url: str,
+) -> dict[FieldT, EncodableT]:
+    """The batch hash: who and what, the live count per status (absent = 0), times in ms."""
+    return {
+        "batch_id": batch.batch_id,
+        "user_id": batch.user_id,
+        "document_type": document_type_name(batch.document_type),
+        "total": total,
+        **{status: counts.get(status, 0) for status in STATUS_BY_NAME},
+        "created_ms": str(batch.created_at.ToMilliseconds()),
+        "updated_ms": str(updated_ms),
+        "callback_url": callback_url,
+    }
+
+
 def batch_status(
     pending: int, processing: int, completed: int, failed: int
 ) -> jobs_pb2.BatchStatus.ValueType:
@@ -220,23 +242,16 @@ class Registry:
         self, batch: jobs_pb2.Batch, jobs: Sequence[jobs_pb2.Job], *, callback_url: str = ""
     ) -> None:
         """Record a batch and its pending jobs in one MULTI/EXEC transaction."""
-        created = str(batch.created_at.ToMilliseconds())
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 self.batch_key(batch.batch_id),
-                mapping={
-                    "batch_id": batch.batch_id,
-                    "user_id": batch.user_id,
-                    "document_type": document_type_name(batch.document_type),
-                    "total": len(jobs),
-                    "pending": len(jobs),
-                    "processing": 0,
-                    "completed": 0,
-                    "failed": 0,
-                    "created_ms": created,
-                    "updated_ms": created,
-                    "callback_url": callback_url,
-                },
+                mapping=_batch_hash(
+                    batch,
+                    total=len(jobs),
+                    counts={"pending": len(jobs)},
+                    updated_ms=batch.created_at.ToMilliseconds(),
+                    callback_url=callback_url,
+                ),
             )
             pipe.rpush(self.batch_key(batch.batch_id) + ":jobs", *[job.job_id for job in jobs])
             for job in jobs:
@@ -341,19 +356,18 @@ class Registry:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 key,
-                mapping={
-                    "batch_id": batch.batch_id,
-                    "user_id": batch.user_id,
-                    "document_type": document_type_name(batch.document_type),
-                    "total": batch.total,
-                    "pending": batch.pending,
-                    "processing": batch.processing,
-                    "completed": batch.completed,
-                    "failed": batch.failed,
-                    "created_ms": str(batch.created_at.ToMilliseconds()),
-                    "updated_ms": str(now_ms()),
-                    "callback_url": callback_url,
-                },
+                mapping=_batch_hash(
+                    batch,
+                    total=batch.total,
+                    counts={
+                        "pending": batch.pending,
+                        "processing": batch.processing,
+                        "completed": batch.completed,
+                        "failed": batch.failed,
+                    },
+                    updated_ms=now_ms(),
+                    callback_url=callback_url,
+                ),
             )
             pipe.delete(key + ":jobs")
             pipe.rpush(key + ":jobs", *job_ids)
