@@ -78,10 +78,20 @@ class Hook:
 
 @pytest.fixture
 async def hooks() -> AsyncIterator[tuple[Hook, Hook]]:
-    """A victim on 127.0.0.1 and a decoy on 127.0.0.2, on the same port."""
-    decoy, victim = Hook(str(DECOY)), Hook(str(LOOPBACK))
-    port = await decoy.start()
-    await victim.start(port)
+    """A victim on 127.0.0.1 and a decoy on 127.0.0.2, on the same port (a port free on
+    127.0.0.2 may be taken on 127.0.0.1: then both move to another one)."""
+    for _ in range(20):
+        decoy, victim = Hook(str(DECOY)), Hook(str(LOOPBACK))
+        port = await decoy.start()
+        try:
+            await victim.start(port)
+            break
+        except OSError:
+            for hook in (victim, decoy):
+                if hook.runner is not None:
+                    await hook.runner.cleanup()
+    else:
+        pytest.fail("no port free on both 127.0.0.1 and 127.0.0.2")
     yield victim, decoy
     for hook in (victim, decoy):
         if hook.runner is not None:
