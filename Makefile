@@ -18,7 +18,11 @@ $(BIN)/python:
 setup: $(BIN)/python  ## Create .venv and install the pinned dependencies (requirements.lock)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.9
 	$(UV) pip install -q --python $(BIN)/python -r requirements.lock
-	$(UV) pip install -q --python $(BIN)/python --no-deps -e .
+	$(MAKE) native
+
+.PHONY: native
+native:  ## (Re)compile the statement engine's hot modules with mypyc (setup.py; pure Python without a C compiler)
+	$(UV) pip install -q --python $(BIN)/python --no-deps --no-build-isolation --reinstall-package fintract -e .
 
 .PHONY: lock
 lock:  ## Re-resolve requirements.lock from pyproject.toml

@@ -2,10 +2,11 @@
 
 ``python -m bench.statements.speed [--quick] [--pages N]``
 
-* text PDFs: pages/s of the engine (``extract_page`` on every page + ``assemble``) against
-  pages/s of bare ``page.get_text("words")`` on the same document in the same run; the ratio
-  is the figure to watch (target ≥ 0.5). Both are CPU seconds of this process (wall time on
-  a shared machine mostly measures the neighbours);
+* text PDFs (the engine as installed: compiled by ``make setup``, or the sources with
+  ``FINTRACT_PURE_PYTHON=1``): pages/s of the engine (``extract_page`` on every page +
+  ``assemble``) against pages/s of bare ``page.get_text("words")`` on the same document in
+  the same run; the ratio is the figure to watch (target ≥ 0.5). Both are CPU seconds of
+  this process (wall time on a shared machine mostly measures the neighbours);
 * a scanned page (image-only PDF page at 200 dpi): seconds for ``extract_page`` (OCR);
 * memory: resident set size while a long statement is read page by page, sampled along the
   way — it must not grow with the page count.
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 import psutil
 
 from bench.statements.generate import LAYOUTS, make_case
-from services.parser.extract import ExtractOptions, SourceDocument
+from services.parser.extract import ExtractOptions, SourceDocument, native
 from services.parser.extract.statement import StatementExtractor
 
 
@@ -104,7 +105,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     pages = 10 if args.quick else args.pages
     bare, ours, n = text_speed(pages=min(pages, 30), repeats=2 if args.quick else 5)
     print(f"text PDF ({n} pages): bare PyMuPDF get_text('words') {bare:8.1f} pages/CPU-s")
-    print(f"text PDF ({n} pages): statement engine                {ours:8.1f} pages/CPU-s")
+    build = (
+        f"compiled: {len(native.compiled_modules())} modules"
+        if native.compiled_modules()
+        else "pure Python"
+    )
+    print(
+        f"text PDF ({n} pages): statement engine                {ours:8.1f} pages/CPU-s ({build})"
+    )
     print(f"ratio engine / bare: {ours / bare:.2f} (target >= 0.5)")
     wall, cpu = scan_speed(repeats=1 if args.quick else 2)
     print(

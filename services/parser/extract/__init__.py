@@ -5,6 +5,10 @@ Knows nothing of NATS, Redis, gRPC, HTTP or SQL (an import-linter contract keeps
 
 from __future__ import annotations
 
+from services.parser.extract import native
+
+native.guard()  # before any engine module loads: never run a compiled module of other sources
+
 from services.parser.extract.errors import (
     DocumentUnreadable,
     ExtractError,

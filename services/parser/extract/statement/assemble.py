@@ -106,7 +106,7 @@ def _remap_columns(pages: list[PageOut]) -> None:
         for row in page.rows:
             values = {r: getattr(row, r) for r in ("debit", "credit", "amount", "balance")}
             values["other"] = None
-            new = {r: None for r in ("debit", "credit", "amount", "balance")}
+            new: dict[str, str | None] = {r: None for r in ("debit", "credit", "amount", "balance")}
             for old, role in mapping.items():
                 if values.get(old) is not None:
                     new[role] = values[old]
