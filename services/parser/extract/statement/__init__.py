@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
+
+import pydantic_core
 
 from services.parser.extract.interface import Assembled, DocumentKind, ExtractOptions
 from services.parser.extract.results import Provenance
@@ -50,7 +51,7 @@ class StatementExtractor:
         self, source: SourceDocument, page_index: int, options: ExtractOptions
     ) -> bytes:
         """Read one page; returns its :class:`PageOut` as JSON bytes."""
-        return json.dumps(read_page_data(source, page_index), separators=(",", ":")).encode()
+        return pydantic_core.to_json(read_page_data(source, page_index))
 
     def assemble(
         self, source: SourceDocument, pages: Sequence[bytes], options: ExtractOptions

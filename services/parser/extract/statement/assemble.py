@@ -44,6 +44,7 @@ from services.parser.extract.text.dates import DateOrder, decide_date_order, par
 __all__ = ["AssemblyNotes", "assemble_pages"]
 
 CENT = Decimal("0.005")
+_HUNDREDTH = Decimal("0.01")
 _LIABILITY = re.compile(
     r"credit card|card number|card no|minimum (amount )?due|minimum payment|payment due"
     r"|credit limit|total amount due",
@@ -335,7 +336,7 @@ def _repair_opening(
 
 
 def _money(value: Decimal | None) -> float | None:
-    return None if value is None else float(value.quantize(Decimal("0.01")))
+    return None if value is None else float(value.quantize(_HUNDREDTH))
 
 
 def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, AssemblyNotes]:

@@ -15,7 +15,7 @@ from operator import attrgetter
 
 from services.parser.extract.text.words import Word
 
-__all__ = ["Line", "group_lines", "join_split_numbers", "place_boxes"]
+__all__ = ["Line", "group_lines", "join_split_numbers", "median", "place_boxes"]
 
 _X0 = attrgetter("x0")
 
@@ -71,7 +71,8 @@ def group_lines(
             layer's own lines): they are placed together, which is faster.
     """
     if trust_groups:
-        return [join_split_numbers(line) for line in _group_known_lines(words, tolerance)]
+        known = words if isinstance(words, list) else list(words)
+        return [join_split_numbers(line) for line in _group_known_lines(known, tolerance)]
     items = [w for w in words if w.text and not w.text.isspace()]
     if not items:
         return []
@@ -82,7 +83,7 @@ def group_lines(
     return [join_split_numbers(line) for line in lines]
 
 
-def _group_known_lines(words: Iterable[Word], tolerance: float) -> list[Line]:
+def _group_known_lines(words: list[Word], tolerance: float) -> list[Line]:
     """Lines of words whose ``group`` names the source line they sit on (a text layer)."""
     chunks: dict[int, list[Word]] = {}
     for w in words:
@@ -110,7 +111,7 @@ def _group_known_lines(words: Iterable[Word], tolerance: float) -> list[Line]:
     for placed in place_boxes(boxes, tolerance):
         if len(placed) == 1:
             chunk = groups[placed[0]]
-            lines.append(Line(sorted(chunk, key=_X0) if len(chunk) > 1 else list(chunk)))
+            lines.append(Line(chunk if _left_to_right(chunk) else sorted(chunk, key=_X0)))
         else:
             line_words = [w for k in placed for w in groups[k]]
             line_words.sort(key=_X0)
@@ -118,8 +119,13 @@ def _group_known_lines(words: Iterable[Word], tolerance: float) -> list[Line]:
     return lines
 
 
+def _left_to_right(words: list[Word]) -> bool:
+    """Already in reading order (a text layer's own line usually is): no sort needed."""
+    return all(words[k].x0 >= words[k - 1].x0 for k in range(1, len(words)))
+
+
 def place_boxes(
-    boxes: Sequence[tuple[float, float, float, float]], tolerance: float
+    boxes: list[tuple[float, float, float, float]], tolerance: float
 ) -> list[list[int]]:
     """:func:`_group` on plain ``(x0, y0, x1, y1)`` boxes of a page that is not skewed.
 
@@ -189,7 +195,7 @@ def _residual_slope(lines: Sequence[Line]) -> float:
                 slopes.append((last.cy - first.cy) / dx)
     if len(slopes) < 3:
         return 0.0
-    return max(-0.05, min(0.05, statistics.median(slopes)))
+    return max(-0.05, min(0.05, median(slopes)))
 
 
 def _group(items: list[Word], tolerance: float, slope: float) -> list[Line]:
@@ -281,6 +287,17 @@ def join_split_numbers(line: Line) -> Line:
     return line
 
 
+def median(values: Iterable[float]) -> float:
+    """``statistics.median`` of floats, compiled with the engine (a hot path calls it often)."""
+    data = sorted(values)
+    n = len(data)
+    if n == 0:
+        raise statistics.StatisticsError("no median for empty data")
+    if n % 2 == 1:
+        return data[n // 2]
+    return (data[n // 2 - 1] + data[n // 2]) / 2
+
+
 def median_height(lines: Sequence[Line]) -> float:
     """The typical text height of a page's lines."""
-    return statistics.median(ln.height for ln in lines) if lines else 0.0
+    return median(ln.height for ln in lines) if lines else 0.0

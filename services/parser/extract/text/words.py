@@ -74,6 +74,8 @@ class PageWords:
 
 _BAD_CHARS = re.compile("[\ufffd\ue000-\uf8ff\U000f0000-\U0010ffff\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NOT_ALNUM = re.compile(r"\W+")
+# the bytes \w does not match, deleted with bytes.translate: ASCII text in a tenth of the time
+_NOT_WORD_BYTES = bytes(b for b in range(128) if not (chr(b).isalnum() or chr(b) == "_"))
 
 
 def text_layer_usable(texts: Sequence[str]) -> bool:
@@ -83,6 +85,13 @@ def text_layer_usable(texts: Sequence[str]) -> bool:
     chars = "".join(texts[:300])[:1500]
     if not chars:
         return False
+    if chars.isascii():
+        if not chars.isprintable():  # control characters
+            bad = len(_BAD_CHARS.findall(chars))
+            if bad / len(chars) > 0.05:
+                return False
+        alnum = len(chars.encode("ascii").translate(None, _NOT_WORD_BYTES))
+        return alnum / len(chars) >= 0.4
     bad = len(_BAD_CHARS.findall(chars))
     if bad / len(chars) > 0.05:
         return False
@@ -93,7 +102,10 @@ def text_layer_usable(texts: Sequence[str]) -> bool:
 def page_words(page: pymupdf.Page, *, allow_ocr: bool = True) -> PageWords:
     """The words of a PDF (or image-document) page, from its text layer or by OCR."""
     rect = page.rect
-    raw = page.get_text("words", sort=False)
+    # typed, so the compiled module unpacks the tuples directly (~2x faster than as Any)
+    raw: list[tuple[float, float, float, float, str, int, int, int]] = page.get_text(
+        "words", sort=False
+    )
     if (
         raw
         and text_layer_usable([w[4] for w in raw[:300]])
