@@ -9,6 +9,7 @@ columns by the left edges of the header words.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -175,11 +176,19 @@ def _join_tokens(words: list[Word]) -> list[Word]:
                 gaps_ok = all(
                     0 <= group[k + 1].x0 - group[k].x1 <= 0.9 * h for k in range(span - 1)
                 )
-                if gaps_ok and _is_word_date(" ".join(g.text for g in group)):
-                    merged = group[0]
-                    for g in group[1:]:
-                        merged = _merge(merged, g)
-                    out.append(merged)
+                text = " ".join([g.text for g in group])
+                if gaps_ok and _is_word_date(text):
+                    out.append(
+                        Word(
+                            text,
+                            min([g.x0 for g in group]),
+                            min([g.y0 for g in group]),
+                            max([g.x1 for g in group]),
+                            max([g.y1 for g in group]),
+                            min([g.confidence for g in group]),
+                            group[0].group,
+                        )
+                    )
                     i += span
                     joined = True
                     break
@@ -306,9 +315,28 @@ def _header_starts(words: list[Word]) -> int:
     return total
 
 
+_HeaderKey = tuple[tuple[str, float, float, float, float], ...]
+_HEADER_MEMO: dict[_HeaderKey, _Header | None] = {}
+
+
 def _match_header(words: list[Word]) -> _Header | None:
+    """The header a line's words spell, if any (memoised: each page repeats its header)."""
     if _header_starts(words) < 3:
         return None
+    key = tuple([(w.text, w.x0, w.y0, w.x1, w.y1) for w in words])
+    if key in _HEADER_MEMO:
+        found = _HEADER_MEMO[key]
+    else:
+        if len(_HEADER_MEMO) > 4096:
+            _HEADER_MEMO.clear()
+        found = _HEADER_MEMO[key] = _read_header(words)
+    if found is None:
+        return None
+    columns = [_Column(c.role, c.x0, c.x1, c.certain) for c in found.columns]
+    return _Header(columns=columns, score=found.score, y1=found.y1)
+
+
+def _read_header(words: list[Word]) -> _Header | None:
     tokens: list[tuple[str, int]] = []
     for index, w in enumerate(words):
         for part in _header_parts(w.text)[0]:
@@ -900,11 +928,18 @@ def _finish(build: _RowBuild) -> None:
         row["kind"] = kind
 
 
+def _hundredths(x: float) -> float:
+    """``x`` to 0.01 pt (a position, half up): round(x, 2) goes through decimal strings, 10x
+    slower, for an exactness positions do not need."""
+    return math.floor(x * 100.0 + 0.5) / 100.0
+
+
 def _info(line: Line) -> dict[str, Any]:
     words = line.words
     out: dict[str, Any] = {
         "words": [
-            (w.text, round(w.x0, 2), round(w.y0, 2), round(w.x1, 2), round(w.y1, 2)) for w in words
+            (w.text, _hundredths(w.x0), _hundredths(w.y0), _hundredths(w.x1), _hundredths(w.y1))
+            for w in words
         ]
     }
     if any(w.confidence < 1.0 for w in words):

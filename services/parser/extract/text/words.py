@@ -74,7 +74,8 @@ class PageWords:
 
 _BAD_CHARS = re.compile("[\ufffd\ue000-\uf8ff\U000f0000-\U0010ffff\x00-\x08\x0b\x0c\x0e-\x1f]")
 _NOT_ALNUM = re.compile(r"\W+")
-# the bytes \w does not match, deleted with bytes.translate: ASCII text in a tenth of the time
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# the ASCII bytes \w does not match, deleted by bytes.translate (a tenth of the regex's time)
 _NOT_WORD_BYTES = bytes(b for b in range(128) if not (chr(b).isalnum() or chr(b) == "_"))
 
 
@@ -85,17 +86,16 @@ def text_layer_usable(texts: Sequence[str]) -> bool:
     chars = "".join(texts[:300])[:1500]
     if not chars:
         return False
-    if chars.isascii():
-        if not chars.isprintable():  # control characters
-            bad = len(_BAD_CHARS.findall(chars))
-            if bad / len(chars) > 0.05:
-                return False
-        alnum = len(chars.encode("ascii").translate(None, _NOT_WORD_BYTES))
-        return alnum / len(chars) >= 0.4
-    bad = len(_BAD_CHARS.findall(chars))
-    if bad / len(chars) > 0.05:
-        return False
-    alnum = len(_NOT_ALNUM.sub("", chars))  # the \w characters, without a list of them
+    # unmapped glyphs (U+FFFD, private use) and control characters are never printable
+    if not chars.isprintable() or "\ufffd" in chars:
+        bad = len(_BAD_CHARS.findall(chars))
+        if bad / len(chars) > 0.05:
+            return False
+    # the \w characters (what _NOT_ALNUM.sub would keep), counted without copying them
+    ascii_only = chars.encode("ascii", "ignore")
+    alnum = len(ascii_only.translate(None, _NOT_WORD_BYTES))
+    if len(ascii_only) < len(chars):
+        alnum += sum(1 for c in _NON_ASCII.findall(chars) if c.isalnum())
     return alnum / len(chars) >= 0.4
 
 
