@@ -227,15 +227,32 @@ def _join_tokens(words: list[Word]) -> list[Word]:
 _MONTH_PREFIXES = frozenset(m[:3] for m in MONTHS)
 
 
-@lru_cache(maxsize=16384)  # the same date words recur on every row
+# the same date words recur on every row: plain dicts (cheaper than lru_cache when compiled)
+_WORD_DATES: dict[str, bool] = {}
+_DATE_STARTS: dict[str, bool] = {}
+
+
 def _is_word_date(text: str) -> bool:
     """A date written with a month name (``03 Jan 2025``), several words joined."""
-    return any(c.isalpha() for c in text) and is_date(text)
+    known = _WORD_DATES.get(text)
+    if known is None:
+        if len(_WORD_DATES) > 16384:
+            _WORD_DATES.clear()
+        known = _WORD_DATES[text] = any(c.isalpha() for c in text) and is_date(text)
+    return known
 
 
-@lru_cache(maxsize=8192)
 def _may_start_date(text: str) -> bool:
     """Could a multi-word date start with this word (a day number or a month name)?"""
+    known = _DATE_STARTS.get(text)
+    if known is None:
+        if len(_DATE_STARTS) > 16384:
+            _DATE_STARTS.clear()
+        known = _DATE_STARTS[text] = _starts_date(text)
+    return known
+
+
+def _starts_date(text: str) -> bool:
     t = text.strip(".,").lower()
     if t.isdigit():
         return len(t) <= 2

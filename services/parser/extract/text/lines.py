@@ -85,28 +85,39 @@ def group_lines(
 
 def _group_known_lines(words: list[Word], tolerance: float) -> list[Line]:
     """Lines of words whose ``group`` names the source line they sit on (a text layer)."""
-    chunks: dict[int, list[Word]] = {}
+    groups: list[list[Word]] = []  # in order of first appearance
+    boxes: list[tuple[float, float, float, float]] = []
+    where: dict[int, int] = {}  # group -> index in groups
+    # a text layer lists a line's words together: the open group's box grows in locals
+    last_group, last = -1, -1
+    x0 = y0 = x1 = y1 = 0.0
     for w in words:
         text = w.text
-        if text and not text.isspace():
-            chunk = chunks.get(w.group)
-            if chunk is None:
-                chunks[w.group] = [w]
+        if not text or text.isspace():
+            continue
+        group = w.group
+        if group == last_group and last >= 0:
+            groups[last].append(w)
+        else:
+            if last >= 0:
+                boxes[last] = (x0, y0, x1, y1)
+            k = where.get(group, -1)
+            if k < 0:
+                k = where[group] = len(groups)
+                groups.append([w])
+                boxes.append((w.x0, w.y0, w.x1, w.y1))
             else:
-                chunk.append(w)
-    if not chunks:
+                groups[k].append(w)
+            x0, y0, x1, y1 = boxes[k]
+            last_group, last = group, k
+        x0 = w.x0 if w.x0 < x0 else x0
+        y0 = w.y0 if w.y0 < y0 else y0
+        x1 = w.x1 if w.x1 > x1 else x1
+        y1 = w.y1 if w.y1 > y1 else y1
+    if last >= 0:
+        boxes[last] = (x0, y0, x1, y1)
+    if not groups:
         return []
-    boxes: list[tuple[float, float, float, float]] = []
-    for chunk in chunks.values():
-        first = chunk[0]
-        x0, y0, x1, y1 = first.x0, first.y0, first.x1, first.y1
-        for w in chunk[1:]:
-            x0 = w.x0 if w.x0 < x0 else x0
-            y0 = w.y0 if w.y0 < y0 else y0
-            x1 = w.x1 if w.x1 > x1 else x1
-            y1 = w.y1 if w.y1 > y1 else y1
-        boxes.append((x0, y0, x1, y1))
-    groups = list(chunks.values())
     lines: list[Line] = []
     for placed in place_boxes(boxes, tolerance):
         if len(placed) == 1:
@@ -117,6 +128,14 @@ def _group_known_lines(words: list[Word], tolerance: float) -> list[Line]:
             line_words.sort(key=_X0)
             lines.append(Line(line_words))
     return lines
+
+
+def _by_centre_then_left(centre_ys: list[float], lefts: list[float]) -> list[int]:
+    """Indexes sorted by (centre y, left x, index): two stable sorts on float keys, which
+    CPython compares natively, instead of one sort of tuples compared element by element."""
+    order = sorted(range(len(lefts)), key=lefts.__getitem__)
+    order.sort(key=centre_ys.__getitem__)
+    return order
 
 
 def _left_to_right(words: list[Word]) -> bool:
@@ -131,8 +150,9 @@ def place_boxes(
 
     Returns the indexes of the boxes on each line: lines top to bottom, boxes left to right.
     """
-    keyed = sorted(((b[1] + b[3]) / 2, b[0], i) for i, b in enumerate(boxes))
-    heights = sorted(b[3] - b[1] for b in boxes)
+    centre_ys = [(b[1] + b[3]) / 2 for b in boxes]
+    order_in = _by_centre_then_left(centre_ys, [b[0] for b in boxes])
+    heights = sorted([b[3] - b[1] for b in boxes])
     typical = heights[len(heights) // 2] or 1.0
     members: list[list[int]] = []  # box indexes per line
     spans: list[list[tuple[float, float]]] = []  # (x0, x1) of those boxes
@@ -140,7 +160,8 @@ def place_boxes(
     open_from = 0
     low, high = typical * 0.5, typical * 1.5
     reach = 2 * typical
-    for wy, _, index in keyed:
+    for index in order_in:
+        wy = centre_ys[index]
         bx0, by0, bx1, by1 = boxes[index]
         h = by1 - by0
         limit = tolerance * (high if h > high else low if h < low else h)
@@ -199,16 +220,16 @@ def _residual_slope(lines: Sequence[Line]) -> float:
 
 
 def _group(items: list[Word], tolerance: float, slope: float) -> list[Line]:
-    keyed = sorted(
-        (((w.y0 + w.y1) - slope * (w.x0 + w.x1)) / 2, w.x0, i) for i, w in enumerate(items)
-    )
-    heights = sorted(w.y1 - w.y0 for w in items)
+    centre_ys = [((w.y0 + w.y1) - slope * (w.x0 + w.x1)) / 2 for w in items]
+    order_in = _by_centre_then_left(centre_ys, [w.x0 for w in items])
+    heights = sorted([w.y1 - w.y0 for w in items])
     typical = heights[len(heights) // 2] or 1.0
     lines: list[Line] = []
     centres: list[float] = []
     open_from = 0  # lines before this index are too far above to take more words
     low, high = typical * 0.5, typical * 1.5
-    for wy, _, index in keyed:
+    for index in order_in:
+        wy = centre_ys[index]
         w = items[index]
         h = w.y1 - w.y0
         limit = tolerance * (high if h > high else low if h < low else h)
