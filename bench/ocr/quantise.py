@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 
 from bench.statements.generate import LAYOUTS, make_case
-from services.common.ocr import _REC_MODEL, OcrConfig, OcrEngine, _prepare_rec, model_dir
+from services.common.ocr import (
+    _REC_MODEL,
+    OcrConfig,
+    OcrEngine,
+    _fuse_gelu,
+    _prepare_rec,
+    model_dir,
+)
 
 BACKBONE_CONVS = [f"Conv.{i}" for i in range(54)]  # Conv.54-56 and the MatMuls: neck/head
 
@@ -79,6 +86,23 @@ def write_fp32(out: Path) -> Path:
     return path
 
 
+def preprocessed(fp32: Path) -> Path:
+    """``fp32`` after onnxruntime's quantisation pre-processing (basic graph fusions: the
+    exporter's separate bias Adds go into their Convs), its erf-GELUs then fused into
+    ``com.microsoft`` Gelu nodes. Without that, onnxruntime gives every consumer of a
+    dequantised tensor its own DequantizeLinear and no longer recognises the
+    Div/Erf/Add/Mul/Mul pattern: five element-wise passes instead of one."""
+    import onnx
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    path = fp32.with_name(fp32.stem + "_pre.onnx")
+    quant_pre_process(str(fp32), str(path), skip_symbolic_shape=True)
+    model = onnx.load(str(path))
+    _fuse_gelu(model, "Gelu")  # exact erf GELU in the file; the engine may swap it at load
+    onnx.save(model, str(path))
+    return path
+
+
 def calibration(blobs: list[np.ndarray], limit_crops: int) -> list[np.ndarray]:
     """Every k-th batch so that about ``limit_crops`` line images remain."""
     total = sum(b.shape[0] for b in blobs)
@@ -88,18 +112,30 @@ def calibration(blobs: list[np.ndarray], limit_crops: int) -> list[np.ndarray]:
 
 def pointwise_convs(fp32: Path) -> list[str]:
     """The backbone's 1x1, ungrouped Conv nodes."""
+    return conv_groups(fp32)["pw"]
+
+
+def conv_groups(fp32: Path) -> dict[str, list[str]]:
+    """The backbone's Conv nodes by kind: ``pw`` (1x1, ungrouped), ``dw`` (depthwise),
+    ``stem`` (the other dense convs after the first), ``conv0`` (the first, on the image)."""
     import onnx
 
     model = onnx.load(str(fp32))
     shapes = {t.name: list(t.dims) for t in model.graph.initializer}
-    names = []
+    groups: dict[str, list[str]] = {"pw": [], "dw": [], "stem": [], "conv0": []}
     for node in model.graph.node:
         if node.op_type != "Conv" or node.name not in BACKBONE_CONVS:
             continue
         group = next((a.i for a in node.attribute if a.name == "group"), 1)
-        if shapes[node.input[1]][2:] == [1, 1] and group == 1:
-            names.append(node.name)
-    return names
+        if node.name == "Conv.0":
+            groups["conv0"].append(node.name)
+        elif group > 1:
+            groups["dw"].append(node.name)
+        elif shapes[node.input[1]][2:] == [1, 1]:
+            groups["pw"].append(node.name)
+        else:
+            groups["stem"].append(node.name)
+    return groups
 
 
 def quantise(fp32: Path, out: Path, name: str, blobs: list[np.ndarray]) -> Path:
@@ -121,11 +157,19 @@ def quantise(fp32: Path, out: Path, name: str, blobs: list[np.ndarray]) -> Path:
 
     fmt, scope, *rest = name.split("_")
     options: dict[str, Any] = {}
-    if rest == ["pct"]:  # clip activation ranges at the 99.999th percentile, not min/max
+    if "pct" in rest:  # clip activation ranges at the 99.999th percentile, not min/max
         options["calibrate_method"] = CalibrationMethod.Percentile
         options["extra_options"] = {"CalibPercentile": 99.999}
+    if "rr" in rest:  # 7-bit weights: no int16 saturation in AVX2's VPMADDUBSW
+        options["reduce_range"] = True
+    if "pre" in rest:  # ORT's basic fusions first: the exporter's separate bias Adds go
+        # into their Convs, so a quantised conv's bias is added in int32, not by an fp32 Add
+        fp32 = preprocessed(fp32)
     if scope == "pw":  # the backbone's 1x1 convolutions (83% of the time), nothing else
         options["nodes_to_quantize"] = pointwise_convs(fp32)
+    elif "+" in scope:  # e.g. pw+stem, pw+dw: the union of conv_groups' kinds
+        kinds = conv_groups(fp32)
+        options["nodes_to_quantize"] = [n for kind in scope.split("+") for n in kinds[kind]]
     elif scope == "backbone":
         options["nodes_to_quantize"] = BACKBONE_CONVS
     elif scope == "backbone1":  # not the first conv either
@@ -139,7 +183,7 @@ def quantise(fp32: Path, out: Path, name: str, blobs: list[np.ndarray]) -> Path:
         Reader(),
         quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator,
         per_channel=True,
-        reduce_range=False,
+        reduce_range=options.pop("reduce_range", False),
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
         **options,
@@ -193,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     fp32 = write_fp32(args.out)
 
-    engine = OcrEngine()
+    engine = OcrEngine(config=OcrConfig(document_rec_model=None))  # fp32 for every profile
     recorder = _Recorder(engine._rec)
     engine._rec = recorder
     for _name, image in dev_pages([600]):
