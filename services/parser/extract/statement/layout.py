@@ -67,6 +67,19 @@ def _merge(a: Word, b: Word, sep: str = " ") -> Word:
     )
 
 
+def _merged(text: str, words: list[Word]) -> Word:
+    """One word of ``text`` over ``words`` (their joint box, lowest confidence)."""
+    first = words[0]
+    x0, y0, x1, y1, conf = first.x0, first.y0, first.x1, first.y1, first.confidence
+    for w in words:
+        x0 = w.x0 if w.x0 < x0 else x0
+        y0 = w.y0 if w.y0 < y0 else y0
+        x1 = w.x1 if w.x1 > x1 else x1
+        y1 = w.y1 if w.y1 > y1 else y1
+        conf = w.confidence if w.confidence < conf else conf
+    return Word(text, x0, y0, x1, y1, conf, first.group)
+
+
 def _is_amount(text: str) -> bool:
     return looks_like_amount(text)
 
@@ -126,19 +139,25 @@ def _split_colons(words: list[Word]) -> list[Word]:
     return out
 
 
-def _needs_join(text: str) -> bool:
+# what a word may join with, one lookup per distinct text (bits; 0: nothing to join)
+_JOIN_DATE, _JOIN_CURRENCY, _JOIN_DRCR, _JOIN_COLON = 1, 2, 4, 8
+_JOIN_FLAGS: dict[str, int] = {}
+
+
+def _needs_join(text: str) -> int:
     flag = _JOIN_FLAGS.get(text)
     if flag is None:
-        flag = _JOIN_FLAGS[text] = bool(
-            ":" in text
-            or _may_start_date(text)
-            or _CURRENCY_WORD.match(text)
-            or (_DRCR_WORD.match(text) and len(text.strip("().")) <= 2)
-        )
+        flag = 0
+        if _may_start_date(text):
+            flag |= _JOIN_DATE
+        if _CURRENCY_WORD.match(text):
+            flag |= _JOIN_CURRENCY
+        if _DRCR_WORD.match(text) and len(text.strip("().")) <= 2:
+            flag |= _JOIN_DRCR
+        if ":" in text:
+            flag |= _JOIN_COLON
+        _JOIN_FLAGS[text] = flag
     return flag
-
-
-_JOIN_FLAGS: dict[str, bool] = {}
 
 
 def _join_tokens(words: list[Word]) -> list[Word]:
@@ -163,32 +182,21 @@ def _join_tokens(words: list[Word]) -> list[Word]:
         flag = flags.get(w.text)
         if flag is None:
             flag = _needs_join(w.text)
-        if not flag:  # no date start, currency word or Dr/Cr marker: nothing to join
+        if not flag & (_JOIN_DATE | _JOIN_CURRENCY | _JOIN_DRCR):  # nothing to join
             out.append(w)
             i += 1
             continue
         h = max(w.y1 - w.y0, 1.0)
         # multi-word dates: "03 Jan 2025", "Jan 3, 2025", "03 Jan"
         joined = False
-        for span in (3, 2) if _may_start_date(w.text) else ():
-            if i + span <= len(words):
+        for span in (3, 2) if flag & _JOIN_DATE else ():
+            if i + span <= n_words:
                 group = words[i : i + span]
-                gaps_ok = all(
-                    0 <= group[k + 1].x0 - group[k].x1 <= 0.9 * h for k in range(span - 1)
-                )
+                if not all(0 <= group[k + 1].x0 - group[k].x1 <= 0.9 * h for k in range(span - 1)):
+                    continue
                 text = " ".join([g.text for g in group])
-                if gaps_ok and _is_word_date(text):
-                    out.append(
-                        Word(
-                            text,
-                            min([g.x0 for g in group]),
-                            min([g.y0 for g in group]),
-                            max([g.x1 for g in group]),
-                            max([g.y1 for g in group]),
-                            min([g.confidence for g in group]),
-                            group[0].group,
-                        )
-                    )
+                if _is_word_date(text):
+                    out.append(_merged(text, group))
                     i += span
                     joined = True
                     break
@@ -196,8 +204,8 @@ def _join_tokens(words: list[Word]) -> list[Word]:
             continue
         # currency symbol word before an amount: "₹ 1,000.00"
         if (
-            i + 1 < len(words)
-            and _CURRENCY_WORD.match(w.text)
+            flag & _JOIN_CURRENCY
+            and i + 1 < n_words
             and 0 <= words[i + 1].x0 - w.x1 <= 0.8 * h
             and parse_amount(words[i + 1].text) is not None
         ):
@@ -206,9 +214,8 @@ def _join_tokens(words: list[Word]) -> list[Word]:
             continue
         # "1,000.00" "Dr" → "1,000.00 Dr" when the marker sits right after the amount
         if (
-            out
-            and _DRCR_WORD.match(w.text)
-            and len(w.text.strip("().")) <= 2
+            flag & _JOIN_DRCR
+            and out
             and _is_amount(out[-1].text)
             and parse_amount(out[-1].text) is not None
             and parse_amount(out[-1].text).sign is None  # type: ignore[union-attr]
@@ -918,8 +925,10 @@ def _add(build: _RowBuild, cells: dict[str, list[Word]]) -> None:
         if len(words) == 1:
             text, conf = words[0].text, words[0].confidence
         else:
-            text = " ".join(w.text for w in words)
-            conf = min(w.confidence for w in words)
+            text = " ".join([w.text for w in words])
+            conf = words[0].confidence
+            for w in words:  # a loop: builtin min() on a generator is slow when compiled
+                conf = w.confidence if w.confidence < conf else conf
         if role in _SINGLE:
             if row.get(role) is None:
                 row[role] = text

@@ -24,30 +24,51 @@ _X0 = attrgetter("x0")
 class Line:
     words: list[Word] = field(default_factory=list)
 
+    # loops, not min()/max() over generators: those are builtin calls even when compiled
+
     @property
     def y0(self) -> float:
-        return min(w.y0 for w in self.words)
+        words = self.words
+        low = words[0].y0
+        for w in words:
+            low = w.y0 if w.y0 < low else low
+        return low
 
     @property
     def y1(self) -> float:
-        return max(w.y1 for w in self.words)
+        words = self.words
+        high = words[0].y1
+        for w in words:
+            high = w.y1 if w.y1 > high else high
+        return high
 
     @property
     def cy(self) -> float:
         words = self.words
-        return sum((w.y0 + w.y1) for w in words) / (2 * len(words))
+        total = 0.0
+        for w in words:
+            total += w.y0 + w.y1
+        return total / (2 * len(words))
 
     @property
     def x0(self) -> float:
-        return min(w.x0 for w in self.words)
+        words = self.words
+        low = words[0].x0
+        for w in words:
+            low = w.x0 if w.x0 < low else low
+        return low
 
     @property
     def x1(self) -> float:
-        return max(w.x1 for w in self.words)
+        words = self.words
+        high = words[0].x1
+        for w in words:
+            high = w.x1 if w.x1 > high else high
+        return high
 
     @property
     def height(self) -> float:
-        heights = sorted(w.y1 - w.y0 for w in self.words)
+        heights = sorted([w.y1 - w.y0 for w in self.words])
         return heights[len(heights) // 2]
 
     @property
