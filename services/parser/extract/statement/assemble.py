@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pydantic import TypeAdapter
+
 from services.parser.extract.results import (
     Account,
     BankStatementResult,
@@ -45,6 +47,7 @@ __all__ = ["AssemblyNotes", "assemble_pages"]
 
 CENT = Decimal("0.005")
 _HUNDREDTH = Decimal("0.01")
+_TRANSACTIONS = TypeAdapter(list[Transaction])
 _LIABILITY = re.compile(
     r"credit card|card number|card no|minimum (amount )?due|minimum payment|payment due"
     r"|credit limit|total amount due",
@@ -336,7 +339,14 @@ def _repair_opening(
 
 
 def _money(value: Decimal | None) -> float | None:
-    return None if value is None else float(value.quantize(_HUNDREDTH))
+    """To the cent, as a float. ``float(Decimal)`` goes through a string; the integer number
+    of cents divided by 100 is the same float (IEEE division rounds the exact quotient)."""
+    if value is None:
+        return None
+    cents = int(value.quantize(_HUNDREDTH).scaleb(2))
+    if cents and -(2**53) < cents < 2**53:  # zero keeps its sign through float()
+        return cents / 100
+    return float(value.quantize(_HUNDREDTH))
 
 
 def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, AssemblyNotes]:
@@ -448,20 +458,23 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
     if closing is None:
         last_balance = next((r.balance for r in reversed(parsed) if r.balance is not None), None)
         closing = last_balance
-    transactions = [
-        Transaction(
-            date=r.date.isoformat() if r.date else None,
-            value_date=r.value_date.isoformat() if r.value_date else None,
-            description=r.raw.description,
-            reference=r.raw.reference,
-            debit=_money(r.debit),
-            credit=_money(r.credit),
-            amount=_money(r.amount) or 0.0,
-            balance=_money(r.balance),
-            page=r.page,
-        )
-        for r in parsed
-    ]
+    # validated as one list: a pydantic model built per row costs ~50% more
+    transactions = _TRANSACTIONS.validate_python(
+        [
+            {
+                "date": r.date.isoformat() if r.date else None,
+                "value_date": r.value_date.isoformat() if r.value_date else None,
+                "description": r.raw.description,
+                "reference": r.raw.reference,
+                "debit": _money(r.debit),
+                "credit": _money(r.credit),
+                "amount": _money(r.amount) or 0.0,
+                "balance": _money(r.balance),
+                "page": r.page,
+            }
+            for r in parsed
+        ]
+    )
     total_debits = sum((r.debit or Decimal(0) for r in parsed), Decimal(0))
     total_credits = sum((r.credit or Decimal(0) for r in parsed), Decimal(0))
     has_balances = any(r.balance is not None for r in parsed)
