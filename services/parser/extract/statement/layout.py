@@ -11,10 +11,10 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from services.parser.extract.statement.model import PageOut
 from services.parser.extract.statement.synonyms import (
@@ -234,29 +234,37 @@ def _join_tokens(words: list[Word]) -> list[Word]:
 _MONTH_PREFIXES = frozenset(m[:3] for m in MONTHS)
 
 
-# the same date words recur on every row: plain dicts (cheaper than lru_cache when compiled)
+_T = TypeVar("_T")
+
+
+def _memoised(cache: dict[str, _T], text: str, compute: Callable[[str], _T], limit: int) -> _T:
+    """``compute(text)``, remembered: the same words recur on every row of every page. A
+    plain dict, cheaper than ``lru_cache`` from compiled code; emptied past ``limit``."""
+    if text in cache:
+        return cache[text]
+    if len(cache) > limit:
+        cache.clear()
+    value = cache[text] = compute(text)
+    return value
+
+
 _WORD_DATES: dict[str, bool] = {}
 _DATE_STARTS: dict[str, bool] = {}
+_KINDS: dict[str, str] = {}
 
 
 def _is_word_date(text: str) -> bool:
     """A date written with a month name (``03 Jan 2025``), several words joined."""
-    known = _WORD_DATES.get(text)
-    if known is None:
-        if len(_WORD_DATES) > 16384:
-            _WORD_DATES.clear()
-        known = _WORD_DATES[text] = any(c.isalpha() for c in text) and is_date(text)
-    return known
+    return _memoised(_WORD_DATES, text, _reads_as_word_date, 16384)
+
+
+def _reads_as_word_date(text: str) -> bool:
+    return any(c.isalpha() for c in text) and is_date(text)
 
 
 def _may_start_date(text: str) -> bool:
     """Could a multi-word date start with this word (a day number or a month name)?"""
-    known = _DATE_STARTS.get(text)
-    if known is None:
-        if len(_DATE_STARTS) > 16384:
-            _DATE_STARTS.clear()
-        known = _DATE_STARTS[text] = _starts_date(text)
-    return known
+    return _memoised(_DATE_STARTS, text, _starts_date, 16384)
 
 
 def _starts_date(text: str) -> bool:
@@ -268,17 +276,8 @@ def _starts_date(text: str) -> bool:
     return t[:3] in _MONTH_PREFIXES and t.isalpha()
 
 
-_KINDS: dict[str, str] = {}
-
-
 def _kind(word: Word) -> str:
-    text = word.text
-    kind = _KINDS.get(text)
-    if kind is None:
-        if len(_KINDS) > 200_000:
-            _KINDS.clear()
-        kind = _KINDS[text] = _kind_of(text)
-    return kind
+    return _memoised(_KINDS, word.text, _kind_of, 200_000)
 
 
 def _kind_of(text: str) -> str:
