@@ -146,7 +146,8 @@ def _group_known_lines(words: list[Word], tolerance: float) -> list[Line]:
             lines.append(Line(chunk if _left_to_right(chunk) else sorted(chunk, key=_X0)))
         else:
             line_words = [w for k in placed for w in groups[k]]
-            line_words.sort(key=_X0)
+            if not _left_to_right(line_words):  # boxes come left to right: usually sorted
+                line_words.sort(key=_X0)
             lines.append(Line(line_words))
     return lines
 
@@ -208,7 +209,9 @@ def place_boxes(
     out = []
     for i in order:
         placed = members[i]
-        if len(placed) > 1:
+        if len(placed) > 1 and not all(
+            boxes[placed[k - 1]][0] <= boxes[placed[k]][0] for k in range(1, len(placed))
+        ):
             placed.sort(key=lambda k: boxes[k][0])
         out.append(placed)
     return out
