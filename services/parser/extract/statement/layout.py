@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -56,15 +56,7 @@ _UNIT_TOKENS = {"inr", "usd", "eur", "gbp", "sgd", "₹", "$", "€", "£", "rs"
 
 
 def _merge(a: Word, b: Word, sep: str = " ") -> Word:
-    return Word(
-        f"{a.text}{sep}{b.text}",
-        min(a.x0, b.x0),
-        min(a.y0, b.y0),
-        max(a.x1, b.x1),
-        max(a.y1, b.y1),
-        min(a.confidence, b.confidence),
-        a.group,
-    )
+    return _merged(f"{a.text}{sep}{b.text}", [a, b])
 
 
 def _merged(text: str, words: list[Word]) -> Word:
@@ -139,24 +131,41 @@ def _split_colons(words: list[Word]) -> list[Word]:
     return out
 
 
+_K = TypeVar("_K", bound=Hashable)
+_T = TypeVar("_T")
+
+
+def _memoised(cache: dict[_K, _T], key: _K, compute: Callable[[_K], _T], limit: int) -> _T:
+    """``compute(key)``, remembered: the same words (and header lines) recur on every row and
+    page. A plain dict, cheaper than ``lru_cache`` from compiled code; emptied past
+    ``limit``. Hot loops read the dict inline first and call this on a miss."""
+    if key in cache:
+        return cache[key]
+    if len(cache) > limit:
+        cache.clear()
+    value = cache[key] = compute(key)
+    return value
+
+
 # what a word may join with, one lookup per distinct text (bits; 0: nothing to join)
 _JOIN_DATE, _JOIN_CURRENCY, _JOIN_DRCR, _JOIN_COLON = 1, 2, 4, 8
 _JOIN_FLAGS: dict[str, int] = {}
 
 
 def _needs_join(text: str) -> int:
-    flag = _JOIN_FLAGS.get(text)
-    if flag is None:
-        flag = 0
-        if _may_start_date(text):
-            flag |= _JOIN_DATE
-        if _CURRENCY_WORD.match(text):
-            flag |= _JOIN_CURRENCY
-        if _DRCR_WORD.match(text) and len(text.strip("().")) <= 2:
-            flag |= _JOIN_DRCR
-        if ":" in text:
-            flag |= _JOIN_COLON
-        _JOIN_FLAGS[text] = flag
+    return _memoised(_JOIN_FLAGS, text, _join_bits, 200_000)
+
+
+def _join_bits(text: str) -> int:
+    flag = 0
+    if _may_start_date(text):
+        flag |= _JOIN_DATE
+    if _CURRENCY_WORD.match(text):
+        flag |= _JOIN_CURRENCY
+    if _DRCR_WORD.match(text) and len(text.strip("().")) <= 2:
+        flag |= _JOIN_DRCR
+    if ":" in text:
+        flag |= _JOIN_COLON
     return flag
 
 
@@ -170,8 +179,6 @@ def _join_tokens(words: list[Word]) -> list[Word]:
             break
     else:
         return words
-    if len(_JOIN_FLAGS) > 200_000:
-        _JOIN_FLAGS.clear()
     words = _split_colons(words)
     out: list[Word] = []
     i = 0
@@ -232,20 +239,6 @@ def _join_tokens(words: list[Word]) -> list[Word]:
 
 
 _MONTH_PREFIXES = frozenset(m[:3] for m in MONTHS)
-
-
-_T = TypeVar("_T")
-
-
-def _memoised(cache: dict[str, _T], text: str, compute: Callable[[str], _T], limit: int) -> _T:
-    """``compute(text)``, remembered: the same words recur on every row of every page. A
-    plain dict, cheaper than ``lru_cache`` from compiled code; emptied past ``limit``."""
-    if text in cache:
-        return cache[text]
-    if len(cache) > limit:
-        cache.clear()
-    value = cache[text] = compute(text)
-    return value
 
 
 _WORD_DATES: dict[str, bool] = {}
@@ -347,12 +340,7 @@ def _match_header(words: list[Word]) -> _Header | None:
     if _header_starts(words) < 3:
         return None
     key = tuple([(w.text, w.x0, w.y0, w.x1, w.y1) for w in words])
-    if key in _HEADER_MEMO:
-        found = _HEADER_MEMO[key]
-    else:
-        if len(_HEADER_MEMO) > 4096:
-            _HEADER_MEMO.clear()
-        found = _HEADER_MEMO[key] = _read_header(words)
+    found = _memoised(_HEADER_MEMO, key, lambda _: _read_header(words), 4096)
     if found is None:
         return None
     columns = [_Column(c.role, c.x0, c.x1, c.certain) for c in found.columns]

@@ -73,7 +73,6 @@ class PageWords:
 
 
 _BAD_CHARS = re.compile("[\ufffd\ue000-\uf8ff\U000f0000-\U0010ffff\x00-\x08\x0b\x0c\x0e-\x1f]")
-_NOT_ALNUM = re.compile(r"\W+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # the ASCII bytes \w does not match, deleted by bytes.translate (a tenth of the regex's time)
 _NOT_WORD_BYTES = bytes(b for b in range(128) if not (chr(b).isalnum() or chr(b) == "_"))
@@ -91,7 +90,7 @@ def text_layer_usable(texts: Sequence[str]) -> bool:
         bad = len(_BAD_CHARS.findall(chars))
         if bad / len(chars) > 0.05:
             return False
-    # the \w characters (what _NOT_ALNUM.sub would keep), counted without copying them
+    # the characters \w matches, counted without a regex: ASCII ones by deleting the others
     ascii_only = chars.encode("ascii", "ignore")
     alnum = len(ascii_only.translate(None, _NOT_WORD_BYTES))
     if len(ascii_only) < len(chars):
