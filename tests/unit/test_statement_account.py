@@ -66,6 +66,7 @@ def test_period_separator_survives_ocr_spacing() -> None:
         ("Statement Period : 01 Jan 2025 to 31 Jan 2025", ("01 Jan 2025", "31 Jan 2025")),
         ("Statement Period : 01/10/2024 To:31/10/2024", ("01/10/2024", "31/10/2024")),
         ("Statement Period : 01/10/2024To 31/10/2024", ("01/10/2024", "31/10/2024")),
+        ("From : 01/04/2023 To :30/04/2023", ("01/04/2023", "30/04/2023")),
         ("Statement Period : 01.10.2024 - 31.10.2024", ("01.10.2024", "31.10.2024")),
     ):
         fields = read_account(_lines(_words(40, text)), first_page_lines=1)

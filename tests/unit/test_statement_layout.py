@@ -6,7 +6,7 @@ import pymupdf
 import pytest
 
 from services.parser.extract.statement.layout import analyse_page, classify_row_kind
-from services.parser.extract.text.words import page_words
+from services.parser.extract.text.words import PageWords, Word, page_words
 
 Cells = list[tuple[float, str]]  # (x, text); a negative x right-aligns the text at -x
 
@@ -209,3 +209,35 @@ def test_a_row_continued_from_the_previous_page_is_not_a_second_header_line() ->
     assert page.lead == "ELECTRICITY REF 6797881"
     assert {c.role for c in page.columns} == {"date", "description", "debit", "credit", "balance"}
     assert [r.description for r in page.rows] == ["ATM WDL 457589"]
+
+
+def test_an_amount_glued_to_a_long_ocr_description_is_split_off() -> None:
+    # OCR at 150 dpi boxed "…bill@ybl" and the amount beside it as one word: "bill@ybl247.28"
+    def ocr_words(rows: list[Cells]) -> list[Word]:
+        words: list[Word] = []
+        for line, cells in enumerate(rows):
+            y = 60.0 + 14 * line
+            for x, text in cells:
+                width = 5.5 * len(text)
+                x0 = -x - width if x < 0 else x
+                words.append(Word(text, x0, y, x0 + width, y + 10, 0.98, len(words)))
+        return words
+
+    glued = "UPI/DR/829133392410/APPLE.COM/bill@ybl247.28"
+    header: Cells = [(40, "Date"), (110, "Description"), (-400, "Money out")]
+    rows: list[Cells] = [
+        [*header, (-470, "Money in"), (-560, "Balance")],
+        [(40, "11/02/2023"), (110, "UBER"), (-400, "206.71"), (-560, "34,446.69")],
+        [(40, "12/02/2023"), (402 - 5.5 * len(glued), glued), (-560, "34,199.41")],
+        [(40, "13/02/2023"), (110, "SALARY"), (-470, "5,000.00"), (-560, "39,199.41")],
+    ]
+    page = analyse_page(PageWords(ocr_words(rows), 595.0, 842.0, "ocr", ocr_confidence=0.98), 0)
+    row = page.rows[1]
+    assert (row.description, row.debit, row.balance) == (
+        "UPI/DR/829133392410/APPLE.COM/bill@ybl",
+        "247.28",
+        "34,199.41",
+    )
+    # words a text layer gives are never cut
+    text_layer = PageWords(ocr_words(rows), 595.0, 842.0, "text_layer")
+    assert analyse_page(text_layer, 0).rows[1].debit is None

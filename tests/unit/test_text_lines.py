@@ -45,3 +45,23 @@ def test_space_grouped_number_is_joined_but_columns_are_not() -> None:
     ]
     (line,) = group_lines(words)
     assert [w.text for w in line.words] == ["Loyer", "1 234,56", "12", "345,00"]
+
+
+def test_ocr_number_split_inside_one_detector_box_joins_across_a_wider_space() -> None:
+    # "27 498,66" read from one detector box (group 7); the space came out 0.7 heights wide
+    def words(head_group: int) -> list[Word]:
+        return [
+            Word("Loyer", 40, 100, 90, 120, 0.99, 3),
+            Word("27", 300, 100, 314, 120, 0.99, head_group),
+            Word("498,66", 328, 100, 383, 120, 0.99, 7),
+        ]
+
+    def texts(line_words: list[Word], boxed_gap: float) -> list[str]:
+        (line,) = group_lines(line_words, boxed_gap=boxed_gap)
+        return [w.text for w in line.words]
+
+    assert texts(words(7), boxed_gap=1.0) == ["Loyer", "27 498,66"]
+    # the same gap between two detector boxes is a column gap, and without boxed_gap
+    # (a text layer's words) 0.7 heights is not a word space either
+    assert texts(words(5), boxed_gap=1.0) == ["Loyer", "27", "498,66"]
+    assert texts(words(7), boxed_gap=0.0) == ["Loyer", "27", "498,66"]

@@ -20,9 +20,10 @@ from services.parser.extract.text.dates import DateOrder, parse_date
 __all__ = ["PERIOD_SEPARATOR", "AccountFields", "find_dates", "read_account", "word_confidence"]
 
 # Between the two dates of a period: "to"/"till"/"through" (any case; OCR may drop the
-# spaces around it and add a colon: "01/10/2024To:31/10/2024") or a spaced dash.
+# spaces around it and add a colon, or move the space: "01/10/2024To:31/10/2024",
+# "01/04/2023 To :30/04/2023") or a spaced dash.
 PERIOD_SEPARATOR = re.compile(
-    r"(?:\s+|(?<=\d))(?:to|till|until|through|thru)(?=[\s:.\d])[:.]?\s*|\s+[-–—]\s+",
+    r"(?:\s+|(?<=\d))(?:to|till|until|through|thru)(?=[\s:.\d])\s*[:.]?\s*|\s+[-–—]\s+",
     re.IGNORECASE,
 )
 _IFSC = re.compile(r"\b[A-Z]{4}0[A-Z0-9]{6}\b")

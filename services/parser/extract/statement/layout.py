@@ -76,6 +76,9 @@ def _is_amount(text: str) -> bool:
     return looks_like_amount(text)
 
 
+_OCR_BOXED_GAP = 1.0  # heights: a number split inside one detector box (see join_split_numbers)
+
+
 def prepare_lines(
     words: Sequence[Word], *, trust_groups: bool = False, ocr: bool = False
 ) -> list[Line]:
@@ -84,7 +87,7 @@ def prepare_lines(
     For OCR'd words, an amount whose separators were misread (``28.664.58``) is read with
     its digits as printed and its confidence lowered, so the arithmetic has the last word.
     """
-    lines = group_lines(words, trust_groups=trust_groups)
+    lines = group_lines(words, trust_groups=trust_groups, boxed_gap=_OCR_BOXED_GAP if ocr else 0.0)
     for line in lines:
         if ocr:
             for w in line.words:
@@ -665,6 +668,7 @@ class _Table:
     amount_cols: list[_Column]
     text_cols: list[_Column]
     text_right: float = 1e9  # where amounts begin: text beyond is not a wrapped description
+    glued_amounts: bool = False  # OCR'd words: split amounts glued to text (see _unglued)
     _amount_spans: list[tuple[float, float, str]] = field(default_factory=list)
     _text_starts: list[tuple[float, str]] = field(default_factory=list)
 
@@ -724,12 +728,38 @@ class _RowBuild:
     has_amount: bool = False
 
 
+# an amount glued to the end of a text word (``bill@ybl247.28``): what the OCR reads when a
+# long description runs up to the amount column and the detector boxes both as one
+_GLUED_AMOUNT = re.compile(
+    r"^(?P<text>.*[^\d\s.,'\-(])(?P<amount>\d{1,3}(?:[,.' ]\d{2,3})*[.,]\d{2})$"
+)
+
+
+def _unglued(w: Word, table: _Table) -> list[Word]:
+    """``w`` as a text word and the amount glued to its end, when ``w`` runs from the text
+    columns into an amount column whose right edge the amount would end at; else ``[w]``."""
+    if w.x0 >= table.text_right or w.x1 <= table.text_right + 2:
+        return [w]
+    match = _GLUED_AMOUNT.match(w.text)
+    if match is None or parse_amount(match["amount"]) is None:
+        return [w]
+    text, amount = match["text"], match["amount"]
+    split_x = w.x0 + (w.x1 - w.x0) * len(text) / len(w.text)
+    tail = Word(amount, split_x, w.y0, w.x1, w.y1, w.confidence, w.group)
+    if table.amount_role(tail) is None:
+        return [w]
+    return [Word(text, w.x0, w.y0, split_x, w.y1, w.confidence, w.group), tail]
+
+
 def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
     """Words of a line by role; ``True`` when the line starts with a date."""
     cells: dict[str, list[Word]] = {}
     starts_dated = False
     kinds = _KINDS
-    for pos, w in enumerate(line.words):
+    words = line.words
+    if table.glued_amounts:
+        words = [part for w in words for part in _unglued(w, table)]
+    for pos, w in enumerate(words):
         kind = kinds.get(w.text) or _kind(w)
         role: str | None = None
         if kind == "amount":
@@ -760,7 +790,7 @@ def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
         if role == "date" and pos == 0:
             starts_dated = True
     if "date" in cells and not starts_dated:
-        first = line.words[0]
+        first = words[0]
         starts_dated = cells["date"][0] is first or _kind(first) == "date"
     return cells, "date" in cells
 
@@ -810,6 +840,7 @@ def analyse_page_data(pw: PageWords, index: int) -> dict[str, Any]:
     table = _table_for(
         columns, dated if len(dated) >= 2 else [ln for ln in data_lines if _is_data(ln)]
     )
+    table.glued_amounts = pw.source == "ocr"
     out["columns"] = [c.as_dict() for c in table.text_cols + table.amount_cols]
     heights = [ln.height for ln in data_lines] or [10.0]
     line_h = median(heights) or 10.0

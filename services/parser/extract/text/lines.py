@@ -81,7 +81,11 @@ class Line:
 
 
 def group_lines(
-    words: Iterable[Word], *, tolerance: float = 0.5, trust_groups: bool = False
+    words: Iterable[Word],
+    *,
+    tolerance: float = 0.5,
+    trust_groups: bool = False,
+    boxed_gap: float = 0.0,
 ) -> list[Line]:
     """Group words into lines, top to bottom; words in a line sorted left to right.
 
@@ -90,10 +94,14 @@ def group_lines(
         tolerance: how far (in line heights) a word's centre may sit from the line's centre.
         trust_groups: words sharing ``Word.group`` are known to sit on one line (a PDF text
             layer's own lines): they are placed together, which is faster.
+        boxed_gap: see :func:`join_split_numbers` (OCR'd words).
     """
     if trust_groups:
         known = words if isinstance(words, list) else list(words)
-        return [join_split_numbers(line) for line in _group_known_lines(known, tolerance)]
+        return [
+            join_split_numbers(line, boxed_gap=boxed_gap)
+            for line in _group_known_lines(known, tolerance)
+        ]
     items = [w for w in words if w.text and not w.text.isspace()]
     if not items:
         return []
@@ -101,7 +109,7 @@ def group_lines(
     slope = _residual_slope(lines)
     if abs(slope) > 0.002:
         lines = _group(items, tolerance, slope)
-    return [join_split_numbers(line) for line in lines]
+    return [join_split_numbers(line, boxed_gap=boxed_gap) for line in lines]
 
 
 def _group_known_lines(words: list[Word], tolerance: float) -> list[Line]:
@@ -296,8 +304,15 @@ _HEAD = re.compile(r"^[-−(+]?(?:[₹$€£]|[A-Z]{1,3}\$)?\d{1,3}$")
 _GROUP = re.compile(r"^\d{3}(?:[ .,']\d{3})*(?:[.,]\d{1,3})?(?:[)\-−]|\s?(?:Dr|Cr|DR|CR))?$")
 
 
-def join_split_numbers(line: Line) -> Line:
-    """Join ``1`` + ``234,56`` into ``1 234,56`` when the gap is a word space, not a column."""
+def join_split_numbers(line: Line, *, boxed_gap: float = 0.0) -> Line:
+    """Join ``1`` + ``234,56`` into ``1 234,56`` when the gap is a word space, not a column.
+
+    A word space is at most 0.45 of the text's height. ``boxed_gap`` (OCR'd words) allows up
+    to that many heights between two words the detector found in one text box (the same
+    ``group``): there the boxes come from character positions, and a space read inside one
+    printed run measured up to ~0.7 heights (``27 498,66`` split, the balance read as
+    ``498,66``).
+    """
     words = line.words
     if len(words) < 2:
         return line
@@ -314,7 +329,8 @@ def join_split_numbers(line: Line) -> Line:
             continue
         prev = out[-1]
         gap = w.x0 - prev.x1
-        if _HEAD.match(prev.text.replace(" ", "")) and 0 <= gap <= 0.45 * max(
+        limit = boxed_gap if boxed_gap > 0.45 and prev.group == w.group else 0.45
+        if _HEAD.match(prev.text.replace(" ", "")) and 0 <= gap <= limit * max(
             prev.height, w.height
         ):
             out[-1] = Word(
