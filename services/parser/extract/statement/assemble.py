@@ -82,6 +82,29 @@ class _Row:
     ocr: bool = False
     parsed: dict[str, Amount | None] = field(default_factory=dict)
 
+    def __init__(
+        self,
+        raw: RowOut,
+        page: int,
+        date: dt.date | None = None,
+        value_date: dt.date | None = None,
+        debit: Decimal | None = None,
+        credit: Decimal | None = None,
+        balance: Decimal | None = None,
+        ocr: bool = False,
+        parsed: dict[str, Amount | None] | None = None,
+    ) -> None:
+        # written out: a dataclass-made __init__ stays interpreted bytecode when compiled
+        self.raw = raw
+        self.page = page
+        self.date = date
+        self.value_date = value_date
+        self.debit = debit
+        self.credit = credit
+        self.balance = balance
+        self.ocr = ocr
+        self.parsed = {} if parsed is None else parsed
+
     @property
     def amount(self) -> Decimal:
         return (self.credit or Decimal(0)) - (self.debit or Decimal(0))

@@ -299,6 +299,14 @@ class _Column:
     x1: float
     certain: bool = True  # False when the role was inferred from values, not a header word
 
+    # the dataclasses here write their __init__ out: a dataclass-made one stays interpreted
+    # bytecode when compiled (a call through the interpreter per object)
+    def __init__(self, role: str, x0: float, x1: float, certain: bool = True) -> None:
+        self.role = role
+        self.x0 = x0
+        self.x1 = x1
+        self.certain = certain
+
     def as_dict(self) -> dict[str, Any]:
         return {"role": self.role, "x0": self.x0, "x1": self.x1, "certain": self.certain}
 
@@ -308,6 +316,11 @@ class _Header:
     columns: list[_Column]
     score: float
     y1: float
+
+    def __init__(self, columns: list[_Column], score: float, y1: float) -> None:
+        self.columns = columns
+        self.score = score
+        self.y1 = y1
 
 
 @lru_cache(maxsize=16384)
@@ -512,6 +525,10 @@ def _find_headers(lines: list[Line]) -> list[tuple[int, int, _Header]]:
 class _Cluster:
     right: list[float] = field(default_factory=list)
     left: list[float] = field(default_factory=list)
+
+    def __init__(self, right: list[float] | None = None, left: list[float] | None = None) -> None:
+        self.right = [] if right is None else right
+        self.left = [] if left is None else left
 
     @property
     def x1(self) -> float:
@@ -726,6 +743,16 @@ class _RowBuild:
     row: dict[str, Any]
     texts: dict[str, list[str]] = field(default_factory=dict)
     has_amount: bool = False
+
+    def __init__(
+        self,
+        row: dict[str, Any],
+        texts: dict[str, list[str]] | None = None,
+        has_amount: bool = False,
+    ) -> None:
+        self.row = row
+        self.texts = {} if texts is None else texts
+        self.has_amount = has_amount
 
 
 # an amount glued to the end of a text word (``bill@ybl247.28``): what the OCR reads when a

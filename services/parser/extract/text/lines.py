@@ -24,6 +24,10 @@ _X0 = attrgetter("x0")
 class Line:
     words: list[Word] = field(default_factory=list)
 
+    def __init__(self, words: list[Word] | None = None) -> None:
+        # written out: a dataclass-made __init__ stays interpreted bytecode when compiled
+        self.words = [] if words is None else words
+
     # loops, not min()/max() over generators: those are builtin calls even when compiled
 
     @property

@@ -47,6 +47,26 @@ class Word:
     confidence: float = 1.0
     group: int = 0  # words the source already put on one line share a group (hint only)
 
+    # written out: the dataclass-made __init__ is interpreted bytecode even when compiled (the
+    # engine makes every word of every page through it); this one compiles to native stores
+    def __init__(
+        self,
+        text: str,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        confidence: float = 1.0,
+        group: int = 0,
+    ) -> None:
+        self.text = text
+        self.x0 = x0
+        self.y0 = y0
+        self.x1 = x1
+        self.y1 = y1
+        self.confidence = confidence
+        self.group = group
+
     @property
     def cx(self) -> float:
         return (self.x0 + self.x1) / 2
