@@ -28,7 +28,7 @@ __all__ = ["LAYOUTS", "Case", "Layout", "cases", "make_case", "render_photo", "r
 
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 BOLD_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-Kind = Literal["text", "scan", "photo"]
+Kind = Literal["text", "scan", "photo", "rough"]
 Split = Literal["dev", "heldout"]
 
 # ------------------------------------------------------------------------------ formatting
@@ -887,8 +887,8 @@ def make_case(
     name = f"{layout.name}-{seed}-{kind}"
     if kind == "text":
         return Case(name, layout.name, layout.split, kind, pdf, "application/pdf", truth, pages)
-    if kind == "scan":
-        data, notes = render_scan(pdf, rng, dpi=dpi, turn=turn)
+    if kind in ("scan", "rough"):
+        data, notes = render_scan(pdf, rng, dpi=dpi, turn=turn, rough=kind == "rough")
         return Case(
             name, layout.name, layout.split, kind, data, "application/pdf", truth, pages, notes
         )
@@ -907,9 +907,19 @@ def _to_gray(page: Any, dpi: int) -> np.ndarray:
 
 
 def render_scan(
-    pdf: bytes, rng: random.Random, *, dpi: int | None = None, turn: int | None = None
+    pdf: bytes,
+    rng: random.Random,
+    *,
+    dpi: int | None = None,
+    turn: int | None = None,
+    rough: bool = False,
 ) -> tuple[bytes, list[str]]:
-    """An image-only PDF: each page rasterised at 150–300 dpi, noisy, blurred, skewed."""
+    """An image-only PDF: each page rasterised at 150–300 dpi, noisy, blurred, skewed.
+
+    ``rough``: worse than the engine is specified for (110-130 dpi, more noise, blur and
+    JPEG loss): a stress set on which it must sometimes fail, so that its
+    confidence can be judged on documents it gets wrong.
+    """
     import cv2
 
     src = pymupdf.open(stream=pdf, filetype="pdf")
@@ -919,19 +929,22 @@ def render_scan(
     picked_turn = rng.choices([0, 90, 180, 270], weights=[7, 1, 1, 1])[0]
     dpi = dpi or picked_dpi
     turn = picked_turn if turn is None else turn
-    notes = [f"dpi={dpi}", f"skew={angle:.2f}", f"turn={turn}"]
+    sigma, blur, quality = (10.0, 0.6, 80)
+    if rough:
+        dpi, sigma, blur, quality = rng.choice([110, 120, 130]), 16.0, 0.8, 65
+    notes = [f"dpi={dpi}", f"skew={angle:.2f}", f"turn={turn}"] + (["rough"] if rough else [])
     nrng = np.random.default_rng(rng.randrange(2**32))
     for page in src:
         img = _to_gray(page, dpi)
         h, w = img.shape
         m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
         img = cv2.warpAffine(img, m, (w, h), borderValue=255)
-        img = cv2.GaussianBlur(img, (3, 3), 0.6)
-        noise = nrng.normal(0, 10, img.shape)
+        img = cv2.GaussianBlur(img, (3, 3), blur)
+        noise = nrng.normal(0, sigma, img.shape)
         img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
         if turn:
             img = np.ascontiguousarray(np.rot90(img, k=-turn // 90))
-        ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
         assert ok
         ih, iw = img.shape
         p = out.new_page(width=iw * 72 / dpi, height=ih * 72 / dpi)
@@ -991,6 +1004,8 @@ def cases(
                 )
         if "photo" in kinds and not quick:
             yield make_case(layout, 200, "photo", rows=16)
+        if "rough" in kinds and not quick:
+            yield make_case(layout, 300, "rough", rows=16, turn=0)
 
 
 def main() -> None:

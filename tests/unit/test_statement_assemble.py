@@ -210,3 +210,26 @@ def test_unsure_opening_balance_is_read_the_way_the_rows_prove() -> None:
     result, notes = assemble_pages([page])
     assert result.account.opening_balance == 1400.0
     assert result.checks.balance_continuity is False and result.requires_review
+
+
+def test_a_date_that_cannot_be_read_sends_the_document_to_review() -> None:
+    # the arithmetic holds, but the second row's date was read "De< 10. 2023": it is
+    # neither guessed nor taken from the row above
+    page = PageOut(
+        index=0,
+        header=True,
+        source="ocr",
+        ocr_confidence=0.97,
+        columns=_cols("date", "description", "debit", "balance"),
+        info=_info("Opening Balance : 1,000.00", "Closing Balance : 700.00"),
+        rows=[
+            RowOut(date="08/12/2023", description="A", debit="100.00", balance="900.00"),
+            RowOut(date="De< 10. 2023", description="B", debit="200.00", balance="700.00"),
+        ],
+    )
+    result, _ = assemble_pages([page])
+    assert result.checks.balance_continuity is True
+    assert [t.date for t in result.transactions] == ["2023-12-08", None]
+    assert result.requires_review
+    assert result.review_reasons == ["missing_dates", "missing_date_row_2"]
+    assert result.confidence < 0.9

@@ -241,3 +241,30 @@ def test_an_amount_glued_to_a_long_ocr_description_is_split_off() -> None:
     # words a text layer gives are never cut
     text_layer = PageWords(ocr_words(rows), 595.0, 842.0, "text_layer")
     assert analyse_page(text_layer, 0).rows[1].debit is None
+
+
+def test_an_unreadable_ocr_date_is_not_replaced_by_the_date_above() -> None:
+    def ocr_words(rows: list[Cells]) -> list[Word]:
+        words: list[Word] = []
+        for line, cells in enumerate(rows):
+            y = 60.0 + 14 * line
+            for x, text in cells:
+                width = 5.5 * len(text)
+                x0 = -x - width if x < 0 else x
+                words.append(Word(text, x0, y, x0 + width, y + 10, 0.97, line))
+        return words
+
+    amounts: Cells = [(-400, "200.00"), (-500, "700.00")]
+    rows: list[Cells] = [
+        [(40, "Date"), (130, "Description"), (-400, "Withdrawal"), (-500, "Balance")],
+        [(40, "Dec"), (62, "8,"), (76, "2023"), (130, "ATM"), (-400, "100.00"), (-500, "900.00")],
+        [(40, "De<"), (62, "10."), (82, "2023"), (130, "POS"), *amounts],
+        [(130, "CAFE"), (-400, "50.00"), (-500, "650.00")],  # printed without a date
+    ]
+    page = analyse_page(PageWords(ocr_words(rows), 595.0, 842.0, "ocr", ocr_confidence=0.97), 0)
+    first, garbled, undated = page.rows
+    assert garbled.balance == "700.00"
+    assert (first.date, first.description) == ("Dec 8, 2023", "ATM")
+    assert (garbled.date, garbled.description, garbled.dated) == ("De< 10. 2023", "POS", True)
+    # a row with nothing in the date column still takes the date above
+    assert (undated.date, undated.description, undated.dated) == ("De< 10. 2023", "CAFE", False)

@@ -651,10 +651,11 @@ def _score(
     else:
         confidence = 0.7
         reasons.append("checks_unavailable")
-    undated = sum(1 for r in rows if r.date is None)
+    undated = [i for i, r in enumerate(rows) if r.date is None]
     if undated:
-        confidence -= 0.3 * undated / len(rows)
+        confidence -= 0.3 * len(undated) / len(rows)
         reasons.append("missing_dates")
+        reasons += [f"missing_date_row_{i + 1}" for i in undated[:20]]
     if not any(p.header for p in pages if p.rows):
         confidence -= 0.05
     ocr_pages = [p for p in pages if p.source == "ocr" and p.ocr_confidence is not None]
@@ -672,6 +673,7 @@ def _score(
     result.requires_review = bool(reasons) and (
         "balance_continuity" in reasons
         or "opening_plus_net_equals_closing" in reasons
+        or "missing_dates" in reasons  # a row whose date could not be read
         or result.confidence < 0.8
     )
     result.review_reasons = reasons if result.requires_review else []

@@ -822,6 +822,23 @@ def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
     return cells, "date" in cells
 
 
+def _garbled_date(cells: dict[str, list[Word]], table: _Table) -> str | None:
+    """The text in the date column of a line that has no date (``De< 10. 2023``, an OCR
+    misreading), taken out of the description; None when the date column is empty there."""
+    words = cells.get("description")
+    if not words:
+        return None
+    garbled = [w for w in words if table.text_role(w) in ("date", "value_date")]
+    if not any(c.isdigit() for w in garbled for c in w.text):
+        return None
+    rest = [w for w in words if w not in garbled]
+    if rest:
+        cells["description"] = rest
+    else:
+        del cells["description"]
+    return " ".join(w.text for w in garbled)
+
+
 def analyse_page(pw: PageWords, index: int) -> PageOut:
     """Find the transaction table of a page and read its rows as printed."""
     return PageOut.model_validate(analyse_page_data(pw, index))
@@ -904,12 +921,18 @@ def analyse_page_data(pw: PageWords, index: int) -> dict[str, Any]:
                 prev_y = cy
                 continue
             if desc_text and (current is not None or rows):
-                # a row printed without its date: the date of the row above applies
+                garbled = _garbled_date(cells, table)
                 build = _new_row(cells, cy)
-                build.row["dated"] = False
-                if current is not None:
-                    build.row["date"] = current.row.get("date")
-                    build.row["value_date"] = current.row.get("value_date")
+                if garbled:
+                    # an unreadable date is not the date of the row above: assembly finds
+                    # no date in it, and the row counts as undated
+                    build.row["date"] = garbled
+                else:
+                    # a row printed without its date: the date of the row above applies
+                    build.row["dated"] = False
+                    if current is not None:
+                        build.row["date"] = current.row.get("date")
+                        build.row["value_date"] = current.row.get("value_date")
                 current = build
                 rows.append(current)
                 prev_y = cy
