@@ -913,7 +913,6 @@ def analyse_page_data(pw: PageWords, index: int) -> dict[str, Any]:
             continue
         near = prev_y is not None and cy - prev_y <= max(2.2 * line_h, 1.0)
         text_words = [w for r in ("description", "reference") for w in cells.get(r, ())]
-        footer = not starts_dated and not has_amount and bool(_FOOTER.search(line.text))
         if has_amount:
             desc_text = " ".join(w.text for w in text_words if _kind(w) == "text")
             if current is not None and not current.has_amount and near:
@@ -947,7 +946,8 @@ def analyse_page_data(pw: PageWords, index: int) -> dict[str, Any]:
             continue
         # text only: a wrapped description, or something around the table
         inside = all(w.x0 >= desc_x0 and w.x1 <= text_right for w in line.words)
-        if not footer and inside and text_words:
+        # not a footer ("Page 2 of 5"), searched for only here, where it matters
+        if inside and text_words and (starts_dated or not _FOOTER.search(line.text)):
             if current is not None and near:
                 _add(current, cells)
                 prev_y = cy

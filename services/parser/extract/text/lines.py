@@ -119,7 +119,11 @@ def group_lines(
 def _group_known_lines(words: list[Word], tolerance: float) -> list[Line]:
     """Lines of words whose ``group`` names the source line they sit on (a text layer)."""
     groups: list[list[Word]] = []  # in order of first appearance
-    boxes: list[tuple[float, float, float, float]] = []
+    # their boxes as parallel float lists: no tuple built (and unpacked) per box
+    lefts: list[float] = []
+    tops: list[float] = []
+    rights: list[float] = []
+    bottoms: list[float] = []
     where: dict[int, int] = {}  # group -> index in groups
     # a text layer lists a line's words together: the open group's box grows in locals
     last_group, last = -1, -1
@@ -133,26 +137,30 @@ def _group_known_lines(words: list[Word], tolerance: float) -> list[Line]:
             groups[last].append(w)
         else:
             if last >= 0:
-                boxes[last] = (x0, y0, x1, y1)
+                lefts[last], tops[last], rights[last], bottoms[last] = x0, y0, x1, y1
             k = where.get(group, -1)
             if k < 0:
                 k = where[group] = len(groups)
                 groups.append([w])
-                boxes.append((w.x0, w.y0, w.x1, w.y1))
+                x0, y0, x1, y1 = w.x0, w.y0, w.x1, w.y1
+                lefts.append(x0)
+                tops.append(y0)
+                rights.append(x1)
+                bottoms.append(y1)
             else:
                 groups[k].append(w)
-            x0, y0, x1, y1 = boxes[k]
+                x0, y0, x1, y1 = lefts[k], tops[k], rights[k], bottoms[k]
             last_group, last = group, k
         x0 = w.x0 if w.x0 < x0 else x0
         y0 = w.y0 if w.y0 < y0 else y0
         x1 = w.x1 if w.x1 > x1 else x1
         y1 = w.y1 if w.y1 > y1 else y1
     if last >= 0:
-        boxes[last] = (x0, y0, x1, y1)
+        lefts[last], tops[last], rights[last], bottoms[last] = x0, y0, x1, y1
     if not groups:
         return []
     lines: list[Line] = []
-    for placed in place_boxes(boxes, tolerance):
+    for placed in _place(lefts, tops, rights, bottoms, tolerance):
         if len(placed) == 1:
             chunk = groups[placed[0]]
             lines.append(Line(chunk if _left_to_right(chunk) else sorted(chunk, key=_X0)))
@@ -184,20 +192,40 @@ def place_boxes(
 
     Returns the indexes of the boxes on each line: lines top to bottom, boxes left to right.
     """
-    centre_ys = [(b[1] + b[3]) / 2 for b in boxes]
-    order_in = _by_centre_then_left(centre_ys, [b[0] for b in boxes])
-    heights = sorted([b[3] - b[1] for b in boxes])
-    typical = heights[len(heights) // 2] or 1.0
+    return _place(
+        [b[0] for b in boxes],
+        [b[1] for b in boxes],
+        [b[2] for b in boxes],
+        [b[3] for b in boxes],
+        tolerance,
+    )
+
+
+def _place(
+    lefts: list[float],
+    tops: list[float],
+    rights: list[float],
+    bottoms: list[float],
+    tolerance: float,
+) -> list[list[int]]:
+    """:func:`place_boxes` on the boxes as parallel lists of their edges."""
+    n_boxes = len(lefts)
+    centre_ys = [(tops[k] + bottoms[k]) / 2 for k in range(n_boxes)]
+    order_in = _by_centre_then_left(centre_ys, lefts)
+    heights = sorted([bottoms[k] - tops[k] for k in range(n_boxes)])
+    typical = heights[n_boxes // 2] or 1.0
     members: list[list[int]] = []  # box indexes per line
-    spans: list[list[tuple[float, float]]] = []  # (x0, x1) of those boxes
+    # the (x0, x1) spans of those boxes, flat: x0, x1, x0, x1, ...
+    spans: list[list[float]] = []
     centres: list[float] = []
     open_from = 0
     low, high = typical * 0.5, typical * 1.5
     reach = 2 * typical
     for index in order_in:
         wy = centre_ys[index]
-        bx0, by0, bx1, by1 = boxes[index]
-        h = by1 - by0
+        bx0 = lefts[index]
+        bx1 = rights[index]
+        h = bottoms[index] - tops[index]
         limit = tolerance * (high if h > high else low if h < low else h)
         n_lines = len(centres)
         while open_from < n_lines and wy - centres[open_from] > reach:
@@ -206,33 +234,37 @@ def place_boxes(
         best_gap = limit
         for i in range(open_from, n_lines):
             gap = abs(wy - centres[i])
-            if gap <= best_gap and not _boxes_collide(spans[i], bx0, bx1):
+            if gap <= best_gap and not _spans_collide(spans[i], bx0, bx1):
                 best, best_gap = i, gap
         if best < 0:
             members.append([index])
-            spans.append([(bx0, bx1)])
+            spans.append([bx0, bx1])
             centres.append(wy)
         else:
             placed = members[best]
             placed.append(index)
-            spans[best].append((bx0, bx1))
+            span = spans[best]
+            span.append(bx0)
+            span.append(bx1)
             centres[best] += (wy - centres[best]) / len(placed)
     order = sorted(range(len(centres)), key=centres.__getitem__)
     out = []
     for i in order:
         placed = members[i]
         if len(placed) > 1 and not all(
-            boxes[placed[k - 1]][0] <= boxes[placed[k]][0] for k in range(1, len(placed))
+            lefts[placed[k - 1]] <= lefts[placed[k]] for k in range(1, len(placed))
         ):
-            placed.sort(key=lambda k: boxes[k][0])
+            placed.sort(key=lefts.__getitem__)
         out.append(placed)
     return out
 
 
-def _boxes_collide(spans: list[tuple[float, float]], wx0: float, wx1: float) -> bool:
-    """:func:`_collides` for boxes given as ``(x0, x1)``."""
+def _spans_collide(spans: list[float], wx0: float, wx1: float) -> bool:
+    """:func:`_collides` for boxes given as a flat list of ``x0, x1`` pairs."""
     half = 0.5 * (wx1 - wx0)
-    for ox0, ox1 in spans:
+    for k in range(0, len(spans), 2):
+        ox0 = spans[k]
+        ox1 = spans[k + 1]
         if ox1 <= wx0 or ox0 >= wx1:
             continue
         overlap = (ox1 if ox1 < wx1 else wx1) - (ox0 if ox0 > wx0 else wx0)
@@ -328,10 +360,14 @@ def join_split_numbers(line: Line, *, boxed_gap: float = 0.0) -> Line:
         return line
     out: list[Word] = [words[0]]
     for w in words[1:]:
-        if not (w.text[:3].isdigit() and _GROUP.match(w.text)):  # cheap tests first
+        # cheap tests first: three digits after a word ending in a digit (which _HEAD needs;
+        # its ``$`` also matches before a final newline), then the regexes
+        prev = out[-1]
+        if not (
+            w.text[:3].isdigit() and prev.text.rstrip(" \n")[-1:].isdigit() and _GROUP.match(w.text)
+        ):
             out.append(w)
             continue
-        prev = out[-1]
         gap = w.x0 - prev.x1
         limit = boxed_gap if boxed_gap > 0.45 and prev.group == w.group else 0.45
         if _HEAD.match(prev.text.replace(" ", "")) and 0 <= gap <= limit * max(
