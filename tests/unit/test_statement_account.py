@@ -74,3 +74,8 @@ def test_period_separator_survives_ocr_spacing() -> None:
     # A name that merely contains "to" is no separator.
     fields = read_account(_lines(_words(40, "Statement Period : Toronto 2024")), first_page_lines=1)
     assert fields.period is None
+
+
+def test_branch_code_label() -> None:
+    fields = read_account(_lines(_words(40, "Branch Code : 586161")), first_page_lines=1)
+    assert fields.branch_code == "586161"

@@ -268,3 +268,42 @@ def test_an_unreadable_ocr_date_is_not_replaced_by_the_date_above() -> None:
     assert (garbled.date, garbled.description, garbled.dated) == ("De< 10. 2023", "POS", True)
     # a row with nothing in the date column still takes the date above
     assert (undated.date, undated.description, undated.dated) == ("De< 10. 2023", "CAFE", False)
+
+
+def test_two_line_header_with_currency_codes_under_the_titles() -> None:
+    # "Amount" over "(AED)": a currency code is a unit word, so the two lines stack
+    top: Cells = [(40, "Transaction"), (110, "Value"), (300, "Cheque/Ref"), (-440, "Amount")]
+    below: Cells = [(40, "Date"), (110, "Date"), (170, "Description"), (300, "No.")]
+    row: Cells = [(40, "01-11-2023"), (110, "02-11-2023"), (170, "CHEQUE 614270 CLEARED")]
+    rows: list[Cells] = [
+        [*top, (-540, "Balance")],
+        [*below, (-440, "(AED)"), (-540, "(AED)")],
+        [*row, (300, "614270"), (-440, "-1930.86"), (-540, "36598.64")],
+    ]
+    page = _analyse(rows)
+    roles = [c.role for c in page.columns]
+    assert roles == ["date", "value_date", "description", "reference", "amount", "balance"]
+    (read,) = page.rows
+    assert (read.date, read.value_date, read.description, read.reference, read.amount) == (
+        "01-11-2023",
+        "02-11-2023",
+        "CHEQUE 614270 CLEARED",
+        "614270",
+        "-1930.86",
+    )
+
+
+def test_narration_printed_after_the_amounts_wraps_and_keeps_its_cr() -> None:
+    # "Debits | Credits | Balance | Remarks": the remarks column comes last
+    header: Cells = [(40, "Trans. Date"), (-200, "Debits"), (-280, "Credits")]
+    rows: list[Cells] = [
+        [*header, (-370, "Balance"), (390, "Remarks")],
+        [(40, "09-Sep-2024"), (-200, "4,830.40"), (-370, "1,977,567.60"), (390, "NIP TRANSFER TO")],
+        [(390, "EMEKA NWANKWO")],
+        [(40, "10-Sep-2024"), (-280, "900.00"), (-370, "1,978,467.60"), (390, "NEFT CR SALARY")],
+        [(390, "CR")],
+    ]
+    page = _analyse(rows)
+    first, second = page.rows
+    assert (first.description, first.debit) == ("NIP TRANSFER TO EMEKA NWANKWO", "4,830.40")
+    assert (second.description, second.credit, second.type) == ("NEFT CR SALARY CR", "900.00", None)

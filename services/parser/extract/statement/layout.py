@@ -25,6 +25,7 @@ from services.parser.extract.statement.synonyms import (
     normalise,
 )
 from services.parser.extract.text.amounts import looks_like_amount, parse_amount
+from services.parser.extract.text.currency import CODES
 from services.parser.extract.text.dates import MONTHS, is_date
 from services.parser.extract.text.lines import Line, group_lines, median
 from services.parser.extract.text.words import PageWords, Word
@@ -61,7 +62,10 @@ _FOOTER_PARTS = (
     "does not require",
     "***",
 )
-_UNIT_TOKENS = {"inr", "usd", "eur", "gbp", "sgd", "₹", "$", "€", "£", "rs", "in", "amt", "no"}
+# words a header adds to a column's name: "Amount (AED)", "Cheque No.", any currency code
+_UNIT_TOKENS = frozenset(
+    {"₹", "$", "€", "£", "rs", "in", "amt", "no"} | {code.lower() for code in CODES}
+)
 
 
 # ----------------------------------------------------------------------------- words → tokens
@@ -705,12 +709,18 @@ class _Table:
     amount_cols: list[_Column]
     text_cols: list[_Column]
     text_right: float = 1e9  # where amounts begin: text beyond is not a wrapped description
+    # where text columns printed after the amounts begin ("... Balance | Remarks"): 1e9 if none
+    text_after: float = 1e9
     glued_amounts: bool = False  # OCR'd words: split amounts glued to text (see _unglued)
     _amount_spans: list[tuple[float, float, str]] = field(default_factory=list)
     _text_starts: list[tuple[float, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.text_right = min((c.x0 for c in self.amount_cols), default=1e9)
+        amounts_end = max((c.x1 for c in self.amount_cols), default=1e9)
+        self.text_after = min(
+            (c.x0 - 12.0 for c in self.text_cols if c.x0 > amounts_end), default=1e9
+        )
         self._amount_spans = [(c.x0, c.x1, c.role) for c in self.amount_cols]
         self._text_starts = [
             (
@@ -825,7 +835,7 @@ def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
             if role == "date" and "date" in cells:
                 role = "value_date" if "value_date" not in cells else "description"
         else:
-            if w.x0 >= table.text_right - 2 and _DRCR_WORD.match(w.text):
+            if table.text_right - 2 <= w.x0 < table.text_after and _DRCR_WORD.match(w.text):
                 role = "type"
             else:
                 role = table.text_role(w)
@@ -916,6 +926,8 @@ def analyse_page_data(pw: PageWords, index: int) -> dict[str, Any]:
     desc_col = next((c for c in table.text_cols if c.role == "description"), None)
     desc_x0 = (desc_col.x0 - 15) if desc_col else 0.0
     text_right = table.text_right + 2
+    if desc_col is not None and desc_col.x0 - 12.0 >= table.text_after:
+        text_right = math.inf  # the narration is printed after the amounts, up to the edge
     info_before = 0
     for k, line in enumerate(lines):
         if k < start or k in header_lines:

@@ -231,6 +231,9 @@ ACCOUNT_LABELS: dict[str, tuple[str, ...]] = {
         "rtn",
         "bsb",
         "transit number",
+        "branch code",  # South Africa's universal branch codes, Kenya, Nigeria ...
+        "universal branch code",
+        "bank code",
     ),
     "currency": ("currency", "account currency", "ccy"),
     "period": (
