@@ -233,3 +233,25 @@ def test_a_date_that_cannot_be_read_sends_the_document_to_review() -> None:
     assert result.requires_review
     assert result.review_reasons == ["missing_dates", "missing_date_row_2"]
     assert result.confidence < 0.9
+
+
+def test_an_amount_read_but_not_a_number_sends_the_document_to_review() -> None:
+    # the balance gap spans the unreadable cell, so continuity alone would pass
+    page = PageOut(
+        index=0,
+        header=True,
+        source="ocr",
+        ocr_confidence=0.95,
+        columns=_cols("date", "description", "debit", "balance"),
+        info=_info("Opening Balance : 1,000.00"),
+        rows=[
+            RowOut(date="07/05/2024", description="A", debit="100.00", balance="084..51C>"),
+            RowOut(date="08/05/2024", description="B", debit="200.00", balance="700.00"),
+        ],
+    )
+    result, notes = assemble_pages([page])
+    assert result.checks.balance_continuity is True
+    assert notes.unreadable_rows == [0]
+    assert result.transactions[0].balance is None
+    assert result.requires_review
+    assert result.review_reasons == ["unreadable_amounts", "unreadable_amount_row_1"]

@@ -307,3 +307,27 @@ def test_narration_printed_after_the_amounts_wraps_and_keeps_its_cr() -> None:
     first, second = page.rows
     assert (first.description, first.debit) == ("NIP TRANSFER TO EMEKA NWANKWO", "4,830.40")
     assert (second.description, second.credit, second.type) == ("NEFT CR SALARY CR", "900.00", None)
+
+
+def test_a_misread_ocr_amount_stays_in_its_column() -> None:
+    def ocr_words(rows: list[Cells]) -> list[Word]:
+        words: list[Word] = []
+        for line, cells in enumerate(rows):
+            y = 60.0 + 14 * line
+            for x, text in cells:
+                width = 5.5 * len(text)
+                x0 = -x - width if x < 0 else x
+                words.append(Word(text, x0, y, x0 + width, y + 10, 0.93, line))
+        return words
+
+    rows: list[Cells] = [
+        [(40, "Date"), (110, "Description"), (-400, "Amount"), (-500, "Balance")],
+        [(40, "2024/05/06"), (110, "SALARY"), (-400, "900.00"), (-500, "26 889.74Cr")],
+        [(40, "2024/05/07"), (110, "POS ENGEN"), (-400, "2 805.23"), (-500, "084..51C>")],
+    ]
+    page = analyse_page(PageWords(ocr_words(rows), 595.0, 842.0, "ocr", ocr_confidence=0.93), 0)
+    row = page.rows[1]
+    assert (row.description, row.amount, row.balance) == ("POS ENGEN", "2 805.23", "084..51C>")
+    # from a text layer such a word is text, as printed
+    text_layer = analyse_page(PageWords(ocr_words(rows), 595.0, 842.0, "text_layer"), 0)
+    assert text_layer.rows[1].balance is None

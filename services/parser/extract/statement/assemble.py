@@ -67,6 +67,7 @@ class AssemblyNotes:
     repaired: list[int] = field(default_factory=list)
     repaired_fields: list[str] = field(default_factory=list)
     failed_rows: list[int] = field(default_factory=list)
+    unreadable_rows: list[int] = field(default_factory=list)  # an amount cell read, not parsed
     source: str = "text_layer"
 
 
@@ -478,6 +479,18 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
     notes.repaired = _repair(parsed, opening, reading.liability)
     checked, failed, _ = _continuity(parsed, opening, reading.liability)
     notes.failed_rows = failed
+    notes.unreadable_rows = [
+        i
+        for i, row in enumerate(parsed)
+        if any(
+            text is not None and value is None
+            for text, value in zip(
+                (row.raw.debit, row.raw.credit, row.raw.amount, row.raw.balance),
+                _parsed(row, mark).values(),
+                strict=True,
+            )
+        )
+    ]
     if closing is None:
         last_balance = next((r.balance for r in reversed(parsed) if r.balance is not None), None)
         closing = last_balance
@@ -651,6 +664,10 @@ def _score(
     else:
         confidence = 0.7
         reasons.append("checks_unavailable")
+    if notes.unreadable_rows:
+        confidence -= 0.15
+        reasons.append("unreadable_amounts")
+        reasons += [f"unreadable_amount_row_{i + 1}" for i in notes.unreadable_rows[:20]]
     undated = [i for i, r in enumerate(rows) if r.date is None]
     if undated:
         confidence -= 0.3 * len(undated) / len(rows)
@@ -674,6 +691,7 @@ def _score(
         "balance_continuity" in reasons
         or "opening_plus_net_equals_closing" in reasons
         or "missing_dates" in reasons  # a row whose date could not be read
+        or "unreadable_amounts" in reasons  # an amount read but not a number
         or result.confidence < 0.8
     )
     result.review_reasons = reasons if result.requires_review else []

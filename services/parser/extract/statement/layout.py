@@ -808,6 +808,22 @@ def _unglued(w: Word, table: _Table) -> list[Word]:
     return [Word(text, w.x0, w.y0, split_x, w.y1, w.confidence, w.group), tail]
 
 
+def _misread_amount(w: Word, table: _Table) -> str | None:
+    """The amount column an OCR'd word stands in when it is mostly digits but no amount
+    (``23 482..48Cr``, ``24 084.51C>``): kept there as read, assembly cannot parse it and
+    asks for review, instead of the figure joining the description unseen."""
+    if not table.text_right - 2 <= w.x0 < table.text_after:
+        return None
+    text = w.text
+    digits = 0
+    for c in text:
+        if c.isdigit():
+            digits += 1
+    if digits < 3 or 2 * digits < len(text):
+        return None
+    return table.amount_role(w)
+
+
 def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
     """Words of a line by role; ``True`` when the line starts with a date."""
     cells: dict[str, list[Word]] = {}
@@ -837,6 +853,8 @@ def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
         else:
             if table.text_right - 2 <= w.x0 < table.text_after and _DRCR_WORD.match(w.text):
                 role = "type"
+            elif table.glued_amounts and (misread := _misread_amount(w, table)) is not None:
+                role = misread
             else:
                 role = table.text_role(w)
                 if role in ("date", "value_date"):
