@@ -6,7 +6,7 @@ import pymupdf
 import pytest
 
 from services.parser.extract.statement.layout import analyse_page, classify_row_kind
-from services.parser.extract.text.words import PageWords, Word, page_words
+from services.parser.extract.text.words import PageWords, Word, WordSource, page_words
 
 Cells = list[tuple[float, str]]  # (x, text); a negative x right-aligns the text at -x
 
@@ -23,6 +23,19 @@ def _page(rows: list[Cells], *, pitch: float = 12.0, size: float = 8.0) -> pymup
             page.insert_text((x, y), text, fontsize=size)
         y += pitch
     return page
+
+
+def _ocr_page(rows: list[Cells], confidence: float, *, source: WordSource = "ocr") -> PageWords:
+    """The words OCR would give for ``rows`` (5.5 pt per character, one line per row)."""
+    words: list[Word] = []
+    for line, cells in enumerate(rows):
+        y = 60.0 + 14 * line
+        for x, text in cells:
+            width = 5.5 * len(text)
+            x0 = -x - width if x < 0 else x
+            words.append(Word(text, x0, y, x0 + width, y + 10, confidence, line))
+    ocr_confidence = confidence if source == "ocr" else None
+    return PageWords(words, 595.0, 842.0, source, ocr_confidence=ocr_confidence)
 
 
 def _analyse(rows: list[Cells], **kw: float):  # type: ignore[no-untyped-def]
@@ -213,16 +226,6 @@ def test_a_row_continued_from_the_previous_page_is_not_a_second_header_line() ->
 
 def test_an_amount_glued_to_a_long_ocr_description_is_split_off() -> None:
     # OCR at 150 dpi boxed "…bill@ybl" and the amount beside it as one word: "bill@ybl247.28"
-    def ocr_words(rows: list[Cells]) -> list[Word]:
-        words: list[Word] = []
-        for line, cells in enumerate(rows):
-            y = 60.0 + 14 * line
-            for x, text in cells:
-                width = 5.5 * len(text)
-                x0 = -x - width if x < 0 else x
-                words.append(Word(text, x0, y, x0 + width, y + 10, 0.98, len(words)))
-        return words
-
     glued = "UPI/DR/829133392410/APPLE.COM/bill@ybl247.28"
     header: Cells = [(40, "Date"), (110, "Description"), (-400, "Money out")]
     rows: list[Cells] = [
@@ -231,7 +234,7 @@ def test_an_amount_glued_to_a_long_ocr_description_is_split_off() -> None:
         [(40, "12/02/2023"), (402 - 5.5 * len(glued), glued), (-560, "34,199.41")],
         [(40, "13/02/2023"), (110, "SALARY"), (-470, "5,000.00"), (-560, "39,199.41")],
     ]
-    page = analyse_page(PageWords(ocr_words(rows), 595.0, 842.0, "ocr", ocr_confidence=0.98), 0)
+    page = analyse_page(_ocr_page(rows, 0.98), 0)
     row = page.rows[1]
     assert (row.description, row.debit, row.balance) == (
         "UPI/DR/829133392410/APPLE.COM/bill@ybl",
@@ -239,21 +242,11 @@ def test_an_amount_glued_to_a_long_ocr_description_is_split_off() -> None:
         "34,199.41",
     )
     # words a text layer gives are never cut
-    text_layer = PageWords(ocr_words(rows), 595.0, 842.0, "text_layer")
+    text_layer = _ocr_page(rows, 1.0, source="text_layer")
     assert analyse_page(text_layer, 0).rows[1].debit is None
 
 
 def test_an_unreadable_ocr_date_is_not_replaced_by_the_date_above() -> None:
-    def ocr_words(rows: list[Cells]) -> list[Word]:
-        words: list[Word] = []
-        for line, cells in enumerate(rows):
-            y = 60.0 + 14 * line
-            for x, text in cells:
-                width = 5.5 * len(text)
-                x0 = -x - width if x < 0 else x
-                words.append(Word(text, x0, y, x0 + width, y + 10, 0.97, line))
-        return words
-
     amounts: Cells = [(-400, "200.00"), (-500, "700.00")]
     rows: list[Cells] = [
         [(40, "Date"), (130, "Description"), (-400, "Withdrawal"), (-500, "Balance")],
@@ -261,7 +254,7 @@ def test_an_unreadable_ocr_date_is_not_replaced_by_the_date_above() -> None:
         [(40, "De<"), (62, "10."), (82, "2023"), (130, "POS"), *amounts],
         [(130, "CAFE"), (-400, "50.00"), (-500, "650.00")],  # printed without a date
     ]
-    page = analyse_page(PageWords(ocr_words(rows), 595.0, 842.0, "ocr", ocr_confidence=0.97), 0)
+    page = analyse_page(_ocr_page(rows, 0.97), 0)
     first, garbled, undated = page.rows
     assert garbled.balance == "700.00"
     assert (first.date, first.description) == ("Dec 8, 2023", "ATM")
@@ -310,24 +303,14 @@ def test_narration_printed_after_the_amounts_wraps_and_keeps_its_cr() -> None:
 
 
 def test_a_misread_ocr_amount_stays_in_its_column() -> None:
-    def ocr_words(rows: list[Cells]) -> list[Word]:
-        words: list[Word] = []
-        for line, cells in enumerate(rows):
-            y = 60.0 + 14 * line
-            for x, text in cells:
-                width = 5.5 * len(text)
-                x0 = -x - width if x < 0 else x
-                words.append(Word(text, x0, y, x0 + width, y + 10, 0.93, line))
-        return words
-
     rows: list[Cells] = [
         [(40, "Date"), (110, "Description"), (-400, "Amount"), (-500, "Balance")],
         [(40, "2024/05/06"), (110, "SALARY"), (-400, "900.00"), (-500, "26 889.74Cr")],
         [(40, "2024/05/07"), (110, "POS ENGEN"), (-400, "2 805.23"), (-500, "084..51C>")],
     ]
-    page = analyse_page(PageWords(ocr_words(rows), 595.0, 842.0, "ocr", ocr_confidence=0.93), 0)
+    page = analyse_page(_ocr_page(rows, 0.93), 0)
     row = page.rows[1]
     assert (row.description, row.amount, row.balance) == ("POS ENGEN", "2 805.23", "084..51C>")
     # from a text layer such a word is text, as printed
-    text_layer = analyse_page(PageWords(ocr_words(rows), 595.0, 842.0, "text_layer"), 0)
+    text_layer = analyse_page(_ocr_page(rows, 1.0, source="text_layer"), 0)
     assert text_layer.rows[1].balance is None
