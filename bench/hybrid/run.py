@@ -77,8 +77,8 @@ class Truths:
         return server_error(500)
 
 
-# the FRESH (blind) layouts are kept for the statement evaluation alone
-SEEN = tuple(layout for layout in LAYOUTS if layout.split != "fresh")
+# the FRESH and BLIND layouts are kept for the statement evaluation alone
+SEEN = tuple(layout for layout in LAYOUTS if layout.split not in ("fresh", "blind"))
 
 
 def statement_cases(count: int) -> list[Case]:

@@ -1,10 +1,11 @@
-"""Synthetic bank statements with ground truth, in fourteen distinct layouts.
+"""Synthetic bank statements with ground truth, in eighteen distinct layouts.
 
 Seeded and deterministic: the same (layout, seed) always gives the same bytes and truth.
 Layouts are split into a DEV half (used while developing the engine), a HELD-OUT half
-(meant to be only scored; it has since been looked at while fixing the engine) and a FRESH
-set (written blind, never run through the engine by their author: the clean held-out
-measure). Each statement renders as
+(meant to be only scored; it has since been looked at while fixing the engine), a FRESH
+set (written blind, never run through the engine by their author, since fixed against too)
+and a BLIND set (written the same way later; only scored, never fixed against: the clean
+held-out measure). Each statement renders as
 
 * ``text``  — a PDF with a real text layer (PyMuPDF, DejaVu Sans),
 * ``scan``  — an image-only PDF of the pages at 150–300 dpi with noise, blur and skew
@@ -31,7 +32,7 @@ __all__ = ["LAYOUTS", "Case", "Layout", "cases", "make_case", "render_photo", "r
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 BOLD_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 Kind = Literal["text", "scan", "photo", "rough"]
-Split = Literal["dev", "heldout", "fresh"]
+Split = Literal["dev", "heldout", "fresh", "blind"]
 
 # ------------------------------------------------------------------------------ formatting
 
@@ -162,6 +163,22 @@ def d_long_dmy(d: dt.date) -> str:
     return f"{d.day:02d} {LONG_MONTHS[d.month - 1]} {d.year}"
 
 
+def d_md(d: dt.date) -> str:
+    return f"{d.month:02d}/{d.day:02d}"
+
+
+def d_dash_dmony2(d: dt.date) -> str:
+    return f"{d.day:02d}-{MONTHS[d.month - 1]}-{d.year % 100:02d}"
+
+
+def d_dd_mon_upper(d: dt.date) -> str:
+    return f"{d.day:02d} {MONTHS[d.month - 1].upper()}"
+
+
+def d_dmy_mon2(d: dt.date) -> str:
+    return f"{d.day:02d} {MONTHS[d.month - 1]} {d.year % 100:02d}"
+
+
 # ---------------------------------------------------------------------------------- layouts
 
 
@@ -216,6 +233,12 @@ class Layout:
     value_date_lag: bool = False  # value date: the next Monday for weekend bookings
     holders: tuple[str, ...] = ()  # account holder names ((): NAMES)
     narrate: Callable[[random.Random, bool, dt.date], tuple[str, str | None]] | None = None
+    # options added for the BLIND layouts (defaults leave every other layout unchanged)
+    value_date_days: int = 0  # value/post date this many days after the transaction date
+    credit_mark: str = ""  # "trailing" style: appended to credits ("1,234.56+")
+    overdrawn_suffix: str = ""  # a negative balance printed "1,234.56 OD" instead of "-"
+    carry_labels: tuple[str, str] = ("Balance carried forward", "Balance brought forward")
+    ob_scale: Decimal = Decimal(1)  # opening balance scaled (a small one: an overdraft)
 
 
 def _kv(label: str, value: str) -> tuple[str, str]:
@@ -398,6 +421,144 @@ def _narrate_ae(rng: random.Random, credit: bool, d: dt.date) -> tuple[str, str 
         return f"ATM CASH WITHDRAWAL {where}", None
     cheque = f"{rng.randrange(100000, 999999)}"
     return f"CHEQUE NO {cheque} CLEARED", cheque
+
+
+# ------------------------------------------------- narrations of the BLIND layouts
+# Written for the BLIND split (its author never ran the engine on them).
+
+US_CARD_HOLDERS = ("MICHAEL T JOHNSON", "JENNIFER L GARCIA", "ROBERT A MILLER", "LINDA K DAVIS")
+US_CARD_SHOPS = (
+    "AMAZON MKTPL*2K4LM7QX1 AMZN.COM/BILL WA",
+    "TARGET 00012345 AUSTIN TX",
+    "SHELL OIL 57444219200 DALLAS TX",
+    "STARBUCKS STORE 10234 SEATTLE WA",
+    "UBER *TRIP HELP.UBER.COM CA",
+    "COSTCO WHSE #0112 PHOENIX AZ",
+    "NETFLIX.COM LOS GATOS CA",
+    "TRADER JOE S #552 QPS PORTLAND OR",
+    "DELTA AIR 0062345678901 ATLANTA GA",
+    "CVS/PHARMACY #08812 CHICAGO IL",
+)
+
+
+def _narrate_us_card(rng: random.Random, credit: bool, d: dt.date) -> tuple[str, str | None]:
+    if credit:
+        pick = rng.random()
+        if pick < 0.6:
+            return "Payment Thank You-Mobile", None
+        if pick < 0.8:
+            return "AUTOMATIC PAYMENT - THANK YOU", None
+        return f"RETURN {rng.choice(US_CARD_SHOPS)}", None
+    if rng.random() < 0.05:
+        return "ANNUAL MEMBERSHIP FEE", None
+    return rng.choice(US_CARD_SHOPS), None
+
+
+PK_HOLDERS = (
+    "MUHAMMAD ALI KHAN",
+    "AYESHA SIDDIQUI",
+    "SYED HASSAN RAZA",
+    "FATIMA NOOR",
+    "USMAN TARIQ",
+)
+
+
+def _narrate_pk(rng: random.Random, credit: bool, d: dt.date) -> tuple[str, str | None]:
+    cheque = str(rng.randrange(10**7, 10**8))
+    if credit:
+        pick = rng.random()
+        if pick < 0.4:
+            employer = rng.choice(("ENGRO FERTILIZERS LTD", "PAK ARAB REFINERY", "K-ELECTRIC"))
+            return f"SALARY CREDIT {MONTHS[d.month - 1].upper()}-{d.year} {employer}", None
+        if pick < 0.8:
+            return (
+                f"IBFT INWARD FROM {rng.choice(PK_HOLDERS)} A/C {rng.randrange(10**9, 10**10)}",
+                None,
+            )
+        return "CASH DEPOSIT GULBERG BRANCH LAHORE", None
+    pick = rng.random()
+    if pick < 0.3:
+        return f"ATM CASH WITHDRAWAL 1LINK {rng.randrange(100000, 999999)} DHA KARACHI", None
+    if pick < 0.5:
+        return f"RAAST P2P TRANSFER TO {rng.choice(PK_HOLDERS)}", None
+    if pick < 0.65:
+        biller = rng.choice(("K-ELECTRIC", "SUI SOUTHERN GAS", "PTCL", "LESCO"))
+        return f"UTILITY BILL PAYMENT {biller} CONSUMER NO {rng.randrange(10**9, 10**10)}", None
+    if pick < 0.75:
+        return "WITHHOLDING TAX U/S 231AB", None
+    if pick < 0.85:
+        return (
+            f"POS PURCHASE {rng.choice(('IMTIAZ SUPER MARKET', 'CARREFOUR PK', 'DARAZ.PK'))}",
+            None,
+        )
+    return f"CHEQUE PAID CLEARING {rng.choice(PK_HOLDERS)}", cheque
+
+
+MY_HOLDERS = (
+    "NURUL AIN BINTI AHMAD",
+    "LIM CHEE KEONG",
+    "MUHAMMAD FAIZ BIN ISMAIL",
+    "PRIYA A/P RAJU",
+)
+
+
+def _narrate_my(rng: random.Random, credit: bool, d: dt.date) -> tuple[str, str | None]:
+    if credit:
+        pick = rng.random()
+        if pick < 0.4:
+            employer = rng.choice(("PETRONAS DAGANGAN BHD", "SIME DARBY PLANT", "AXIATA DIGITAL"))
+            return f"SALARY CREDIT {employer}", None
+        if pick < 0.8:
+            return f"DUITNOW TRANSFER FR A/C {rng.choice(MY_HOLDERS)} * FUND TRANSFER", None
+        return "CASH DEPOSIT CDM KL SENTRAL", None
+    pick = rng.random()
+    if pick < 0.35:
+        shop = rng.choice(("TESCO LOTUS CHERAS", "AEON BIG MID VALLEY", "GRABPAY", "SHOPEE PAY"))
+        return f"SALE DEBIT {shop} {rng.randrange(10**5, 10**6)}", None
+    if pick < 0.55:
+        return (
+            f"FPX PAYMENT FR A/C {rng.choice(('TNB', 'UNIFI', 'MAXIS', 'LHDN'))} * BILL PAYMENT",
+            None,
+        )
+    if pick < 0.7:
+        return f"IBG TRANSFER TO A/C {rng.choice(MY_HOLDERS)} * SEWA RUMAH", None
+    if pick < 0.85:
+        return f"ATM WITHDRAWAL {rng.choice(('BANGSAR', 'SUBANG JAYA', 'PETALING JAYA'))}", None
+    return "SERVICE CHARGE DEBIT CARD FEE", None
+
+
+NZ_HOLDERS = ("AROHA NGATA", "JAMES WILSON", "SOPHIE TAYLOR", "TAMATI PARATA", "OLIVIA WRIGHT")
+
+
+def _narrate_nz(rng: random.Random, credit: bool, d: dt.date) -> tuple[str, str | None]:
+    if credit:
+        pick = rng.random()
+        if pick < 0.45:
+            employer = rng.choice(("FONTERRA CO-OP", "AIR NEW ZEALAND", "AUCKLAND COUNCIL"))
+            return f"Direct Credit {employer} Salary", None
+        if pick < 0.8:
+            return f"Transfer From {rng.choice(NZ_HOLDERS).title()} Rent Share", None
+        return "Deposit Ponsonby Branch", None
+    pick = rng.random()
+    if pick < 0.4:
+        shop = rng.choice(
+            (
+                "Countdown Ponsonby",
+                "New World Wellington",
+                "Z Energy Newmarket",
+                "The Warehouse Sylvia Park",
+                "Pak N Save Albany",
+            )
+        )
+        return f"Eftpos {shop} {d.day:02d}{MONTHS[d.month - 1]}", None
+    if pick < 0.6:
+        who = rng.choice(("Mercury Energy", "Spark NZ", "Watercare", "AA Insurance"))
+        return f"Automatic Payment {who} {rng.randrange(10**5, 10**6)}", None
+    if pick < 0.75:
+        return f"Bill Payment {rng.choice(NZ_HOLDERS).title()} Flat Power", None
+    if pick < 0.9:
+        return "Visa Debit Purchase Uber Eats Auckland", None
+    return "Overdraft Interest", None
 
 
 LAYOUTS: tuple[Layout, ...] = (
@@ -808,6 +969,144 @@ LAYOUTS: tuple[Layout, ...] = (
         narrate=_narrate_ae,
         notes="Gulf-like: dd-mm-yyyy, signed amounts without thousands separators, IBAN",
     ),
+    # ---- BLIND: written blind (their author never ran the engine on them)
+    Layout(
+        name="us_card_liability",
+        split="blind",
+        bank="Liberty Shore Card Services",
+        currency="USD",
+        fmt=fmt_us,
+        date_fmt=d_md,
+        cols=(
+            Col("date", "Trans\nDate", 44, "c"),
+            Col("value_date", "Post\nDate", 44, "c"),
+            Col("description", "Description", 300),
+            Col("amount", "Amount", 90, "r"),
+        ),
+        amount_style="signed",
+        liability=True,
+        value_date_days=2,
+        header_lines=lambda a: [
+            _kv("Cardmember", a["account_holder"]),
+            _kv("Account Number", a["account_number"]),
+            _kv("Opening/Closing Date", f"{d_slash_mdy(a['ps'])} - {d_slash_mdy(a['pe'])}"),
+            _kv("New Balance", money(a["cb"], fmt_us, "$")),
+            _kv("Payment Due Date", d_slash_mdy(a["pe"] + dt.timedelta(days=25))),
+            _kv("Credit Limit", "$12,500.00"),
+        ],
+        opening="summary_box",
+        closing="summary_box",
+        summary_title="ACCOUNT SUMMARY",
+        summary_labels=("Previous Balance", "Purchases", "Payments, Credits", "New Balance"),
+        summary_signed=True,
+        ob_scale=Decimal("0.08"),
+        rows_per_page=40,
+        holders=US_CARD_HOLDERS,
+        narrate=_narrate_us_card,
+        notes="US credit card (a liability): charges bare, payments '-', mm/dd dates, summary last",
+    ),
+    Layout(
+        name="pk_particulars_bfcf",
+        split="blind",
+        bank="Indus Crescent Bank Limited",
+        currency="PKR",
+        fmt=fmt_us,
+        date_fmt=d_dash_dmony2,
+        cols=(
+            Col("date", "Tran Date", 54),
+            Col("value_date", "Value Date", 54),
+            Col("description", "Particulars", 162),
+            Col("reference", "Cheque No.", 52),
+            Col("debit", "Withdrawal", 66, "r"),
+            Col("credit", "Deposit", 66, "r"),
+            Col("balance", "Balance", 72, "r"),
+        ),
+        header_lines=lambda a: [
+            _kv("Title of Account", a["account_holder"]),
+            _kv("Account No.", a["account_number"]),
+            _kv("Branch Code", a["branch_code"]),
+            _kv("Currency", "PKR"),
+            _kv("From", f"{d_slash_dmy(a['ps'])} To {d_slash_dmy(a['pe'])}"),
+        ],
+        opening="bf_row",
+        opening_label="OPENING BALANCE",
+        closing="cf_row",
+        closing_label="CLOSING BALANCE",
+        carry_rows=True,
+        carry_labels=("BALANCE C/F", "BALANCE B/F"),
+        with_refs=True,
+        wrap=32,
+        split_rows_across_pages=True,
+        rows_per_page=26,
+        fontsize=7.5,
+        holders=PK_HOLDERS,
+        narrate=_narrate_pk,
+        notes="Pakistani: dd-Mon-yy, Particulars/Withdrawal/Deposit, B/F and C/F at page breaks",
+    ),
+    Layout(
+        name="my_trailing_sign",
+        split="blind",
+        bank="Semenanjung Berhad Bank",
+        currency="MYR",
+        fmt=fmt_us,
+        date_fmt=d_dd_mon_upper,
+        cols=(
+            Col("date", "ENTRY\nDATE", 54),
+            Col("description", "TRANSACTION DESCRIPTION", 250),
+            Col("amount", "TRANSACTION\nAMOUNT", 84, "r"),
+            Col("balance", "STATEMENT\nBALANCE", 88, "r"),
+        ),
+        amount_style="trailing",
+        credit_mark="+",
+        header_lines=lambda a: [
+            _kv("NAME", a["account_holder"]),
+            _kv("ACCOUNT NUMBER", a["account_number"]),
+            _kv("STATEMENT DATE", d_slash_dmy2(a["pe"])),
+            _kv("STATEMENT PERIOD", f"{d_slash_dmy2(a['ps'])} - {d_slash_dmy2(a['pe'])}"),
+            _kv("ACCOUNT TYPE", "SAVINGS ACCOUNT-i"),
+        ],
+        opening="bf_row",
+        opening_label="BEGINNING BALANCE",
+        closing="cf_row",
+        closing_label="ENDING BALANCE",
+        wrap=36,
+        rows_per_page=28,
+        holders=MY_HOLDERS,
+        narrate=_narrate_my,
+        notes="Malaysian: '03 JAN' without a year, '1,234.56-' and '1,234.56+', two-line titles",
+    ),
+    Layout(
+        name="nz_overdrawn_od",
+        split="blind",
+        bank="Aotearoa Kiwi Bank Limited",
+        currency="NZD",
+        fmt=fmt_us,
+        date_fmt=d_dmy_mon2,
+        cols=(
+            Col("date", "Date", 52),
+            Col("description", "Details", 210),
+            Col("debit", "Debit", 72, "r"),
+            Col("credit", "Credit", 72, "r"),
+            Col("balance", "Balance", 84, "r"),
+        ),
+        overdrawn_suffix="OD",
+        ob_scale=Decimal("-0.04"),  # overdrawn at the start, then back in credit
+        header_lines=lambda a: [
+            _kv("Account name", a["account_holder"]),
+            _kv("Account number", a["account_number"]),
+            _kv("Product", "Everyday Account with overdraft"),
+            _kv("Statement period", f"{d_dmy_mon2(a['ps'])} to {d_dmy_mon2(a['pe'])}"),
+            _kv("Closing balance", fmt_us(a["cb"]) + (" OD" if a["cb"] < 0 else "")),
+        ],
+        opening="dated_row",
+        opening_label="OPENING BALANCE",
+        closing="header",
+        wrap=38,
+        rows_per_page=20,
+        holders=NZ_HOLDERS,
+        narrate=_narrate_nz,
+        notes="New Zealand: '03 Jan 24', overdrawn balances '123.45 OD', closing in the header",
+    ),
 )
 
 # ------------------------------------------------------------------------------ content
@@ -914,7 +1213,10 @@ def _account(layout: Layout, rng: random.Random) -> dict[str, Any]:
     ps = dt.date(year, month, 1)
     pe = (dt.date(year + (month == 12), month % 12 + 1, 1)) - dt.timedelta(days=1)
     holder = rng.choice(layout.holders or NAMES)
-    if layout.currency == "INR":
+    if layout.liability:  # a card: the masked card number, no branch
+        number = f"XXXX XXXX XXXX {rng.randrange(1000, 9999)}"
+        code = None
+    elif layout.currency == "INR":
         number = f"{rng.randrange(10**10, 10**11)}"
         code = (
             {"in_sbi": "SBIN", "in_hdfc": "HDFC"}.get(layout.name, "CCBL")
@@ -949,6 +1251,18 @@ def _account(layout: Layout, rng: random.Random) -> dict[str, Any]:
         number = f"10{rng.randrange(10**10, 10**11)}"
         raw = f"AE{rng.randrange(10, 99)}033{number:0>16}"
         code = " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+    elif layout.currency == "PKR":  # account number and the 4-digit branch code
+        number = f"{rng.randrange(1000, 9999)}{rng.randrange(10**9, 10**10)}"
+        code = f"{rng.randrange(1000, 9999):04d}"
+    elif layout.currency == "MYR":
+        number = f"{rng.randrange(10**11, 10**12)}"
+        code = None
+    elif layout.currency == "NZD":  # bank-branch-account-suffix
+        number = (
+            f"{rng.choice((1, 2, 6, 12))}-{rng.randrange(1, 9999):04d}-"
+            f"{rng.randrange(10**6, 10**7):07d}-{rng.randrange(0, 99):02d}"
+        )
+        code = None
     else:
         number = f"{rng.randrange(100, 999)}-{rng.randrange(100000, 999999)}-{rng.randrange(0, 9)}"
         code = None
@@ -957,6 +1271,10 @@ def _account(layout: Layout, rng: random.Random) -> dict[str, Any]:
     ob = _q(Decimal(rng.randrange(50_000, 5_000_000)) / 100)
     if layout.currency == "NGN":
         ob *= 40
+    if layout.currency == "PKR":
+        ob *= 20
+    if layout.ob_scale != 1:
+        ob = _q(ob * layout.ob_scale)
     return {
         "bank_name": layout.bank,
         "account_holder": holder,
@@ -976,19 +1294,26 @@ def _rows(layout: Layout, rng: random.Random, acct: dict[str, Any], n: int) -> l
     )
     balance = acct["ob"]
     rows: list[Row] = []
-    scale = 100 if layout.currency in ("INR",) else 10
+    scale = 100 if layout.currency in ("INR", "PKR") else 10
     if layout.currency == "NGN":
         scale = 1000
     for d in days:
         credit = rng.random() < 0.25
+        if layout.liability and balance < 1:
+            credit = False  # nothing owed: nothing to pay
         if credit:
             value = _q(Decimal(rng.randrange(500, 60_000 * scale)) / 100)
         else:
             value = _q(Decimal(rng.randrange(100, 4_000 * scale)) / 100)
             if rng.random() < 0.08:
                 value = _q(Decimal(rng.randrange(100_000, 300_000)) / 100)  # 1,000–3,000
+        if layout.liability and credit:
+            value = min(value, balance)  # a payment at most clears what is owed
         desc, ref = (layout.narrate or _description)(rng, credit, d)
-        balance = balance + value if credit else balance - value
+        if layout.liability:  # what is owed: charges raise it, payments lower it
+            balance = balance - value if credit else balance + value
+        else:
+            balance = balance + value if credit else balance - value
         rows.append(
             Row(
                 d,
@@ -1045,6 +1370,8 @@ def _value_date(layout: Layout, d: dt.date) -> dt.date:
     """The booking date, or with ``value_date_lag`` the next Monday for a weekend booking."""
     if layout.value_date_lag and d.weekday() >= 5:
         return d + dt.timedelta(days=7 - d.weekday())
+    if layout.value_date_days:
+        return d + dt.timedelta(days=layout.value_date_days)
     return d
 
 
@@ -1058,11 +1385,12 @@ def _cell_values(layout: Layout, row: Row) -> dict[str, str]:
         out["debit"] = f(row.debit) if row.debit is not None else ""
         out["credit"] = f(row.credit) if row.credit is not None else ""
     elif layout.amount_style == "signed":
-        out["amount"] = ("-" if is_debit else "") + f(amount)
+        # a liability (card) prints what it owes: charges bare, payments negative
+        out["amount"] = ("-" if is_debit != layout.liability else "") + f(amount)
     elif layout.amount_style == "parens":
         out["amount"] = f"({f(amount)})" if is_debit else f(amount)
     elif layout.amount_style == "trailing":
-        out["amount"] = f(amount) + ("-" if is_debit else "")
+        out["amount"] = f(amount) + ("-" if is_debit else layout.credit_mark)
     elif layout.amount_style == "drcr":
         out["amount"] = f(amount) + layout.suffix_sep + ("Dr" if is_debit else "Cr")
     elif layout.amount_style == "cr_only":
@@ -1071,7 +1399,9 @@ def _cell_values(layout: Layout, row: Row) -> dict[str, str]:
         out["amount"] = f(amount)
         out["type"] = "DR" if is_debit else "CR"
     bal = f(row.balance)
-    if row.balance < 0:
+    if row.balance < 0 and layout.overdrawn_suffix:
+        bal += " " + layout.overdrawn_suffix
+    elif row.balance < 0:
         bal = ("-" + bal) if not layout.balance_suffix else bal + layout.suffix_sep + "Dr"
     elif layout.balance_suffix:
         bal += layout.suffix_sep + "Cr"
@@ -1132,7 +1462,9 @@ def _render_text(
         if date is not None:
             values["date"] = layout.date_fmt(date)
         bal = f(balance)
-        if layout.balance_suffix:
+        if balance < 0 and layout.overdrawn_suffix:
+            bal += " " + layout.overdrawn_suffix
+        elif layout.balance_suffix:
             bal += layout.suffix_sep + ("Cr" if balance >= 0 else "Dr")
         if "balance" in values:
             values["balance"] = bal
@@ -1187,12 +1519,12 @@ def _render_text(
                 split_here = True
             else:
                 if layout.carry_rows:
-                    special_row("Balance carried forward", running)
+                    special_row(layout.carry_labels[0], running)
                 footer()
                 start_page()
                 count_on_page = 0
                 if layout.carry_rows:
-                    special_row("Balance brought forward", running)
+                    special_row(layout.carry_labels[1], running)
         values = _cell_values(layout, row)
         for col, x in zip(layout.cols, xs, strict=False):
             cell = values.get(col.role) or col.fill
