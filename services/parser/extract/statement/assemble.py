@@ -47,6 +47,7 @@ __all__ = ["AssemblyNotes", "assemble_pages"]
 
 CENT = Decimal("0.005")
 _HUNDREDTH = Decimal("0.01")
+_ZERO = Decimal(0)  # one instance: Decimal(0) is a constructor call per use in the row loops
 _TRANSACTIONS = TypeAdapter(list[Transaction])
 _LIABILITY = re.compile(
     r"credit card|card number|card no|minimum (amount )?due|minimum payment|payment due"
@@ -108,7 +109,7 @@ class _Row:
 
     @property
     def amount(self) -> Decimal:
-        return (self.credit or Decimal(0)) - (self.debit or Decimal(0))
+        return (self.credit or _ZERO) - (self.debit or _ZERO)
 
 
 def _remap_columns(pages: list[PageOut]) -> None:
@@ -248,7 +249,7 @@ def _continuity(
 ) -> tuple[int, list[int], int]:
     """(checked, failing row indexes, passed) for the running balance."""
     prev = opening
-    pending = Decimal(0)
+    pending = _ZERO
     failed: list[int] = []
     checked = passed = 0
     for i, row in enumerate(rows):
@@ -262,7 +263,7 @@ def _continuity(
             else:
                 failed.append(i)
         prev = row.balance
-        pending = Decimal(0)
+        pending = _ZERO
     return checked, failed, passed
 
 
@@ -494,12 +495,18 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
     if closing is None:
         last_balance = next((r.balance for r in reversed(parsed) if r.balance is not None), None)
         closing = last_balance
+    # rows share their dates: each one's ISO text is made once
+    iso: dict[dt.date, str] = {}
+    for r in parsed:
+        for day in (r.date, r.value_date):
+            if day and day not in iso:
+                iso[day] = day.isoformat()
     # validated as one list: a pydantic model built per row costs ~50% more
     transactions = _TRANSACTIONS.validate_python(
         [
             {
-                "date": r.date.isoformat() if r.date else None,
-                "value_date": r.value_date.isoformat() if r.value_date else None,
+                "date": iso[r.date] if r.date else None,
+                "value_date": iso[r.value_date] if r.value_date else None,
                 "description": r.raw.description,
                 "reference": r.raw.reference,
                 "debit": _money(r.debit),
@@ -511,8 +518,8 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
             for r in parsed
         ]
     )
-    total_debits = sum((r.debit or Decimal(0) for r in parsed), Decimal(0))
-    total_credits = sum((r.credit or Decimal(0) for r in parsed), Decimal(0))
+    total_debits = sum((r.debit or _ZERO for r in parsed), _ZERO)
+    total_credits = sum((r.credit or _ZERO for r in parsed), _ZERO)
     has_balances = any(r.balance is not None for r in parsed)
     continuity: bool | None = None
     if has_balances and checked:
