@@ -79,3 +79,15 @@ def test_period_separator_survives_ocr_spacing() -> None:
 def test_branch_code_label() -> None:
     fields = read_account(_lines(_words(40, "Branch Code : 586161")), first_page_lines=1)
     assert fields.branch_code == "586161"
+
+
+def test_card_and_account_title_labels() -> None:
+    for label in ("Cardmember", "Title of Account", "Account Title"):
+        lines = _lines(
+            _words(40, "Liberty Shore Card Services"), _words(40, f"{label} : ROBERT A MILLER")
+        )
+        fields = read_account(lines, first_page_lines=len(lines))
+        assert (fields.bank_name, fields.account_holder) == (
+            "Liberty Shore Card Services",
+            "ROBERT A MILLER",
+        ), label

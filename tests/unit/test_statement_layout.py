@@ -314,3 +314,19 @@ def test_a_misread_ocr_amount_stays_in_its_column() -> None:
     # from a text layer such a word is text, as printed
     text_layer = analyse_page(_ocr_page(rows, 1.0, source="text_layer"), 0)
     assert text_layer.rows[1].balance is None
+
+
+def test_overdrawn_balances_keep_their_od_mark() -> None:
+    rows: list[Cells] = [
+        [(40, "Date"), (110, "Details"), (-330, "Debit"), (-410, "Credit"), (-510, "Balance")],
+        [(40, "01 Dec 24"), (110, "OPENING BALANCE"), (-490, "1,665.10"), (495, "OD")],
+        [
+            (40, "01 Dec 24"),
+            (110, "Eftpos Countdown"),
+            (-330, "155.67"),
+            (-490, "1,820.77"),
+            (495, "OD"),
+        ],
+    ]
+    page = _analyse(rows)
+    assert [r.balance for r in page.rows] == ["1,665.10 OD", "1,820.77 OD"]

@@ -35,6 +35,7 @@ from services.parser.extract.text.amounts import (
         ("250.00Dr", "-250.00", None, "dr"),
         ("250.00 DR.", "-250.00", None, "dr"),
         ("1,000.00 Cr", "1000.00", None, "cr"),
+        ("1,665.10 OD", "-1665.10", None, "dr"),  # overdrawn
         ("+12.00", "12.00", None, "plus"),
         ("1.234.567,00", "1234567.00", None, None),
     ],

@@ -31,7 +31,7 @@ _SORT = re.compile(r"\b\d{2}-\d{2}-\d{2}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
 _BANK_WORDS = re.compile(
     r"\b(bank|bancorp|banking corporation|credit union|building society|sparkasse|banque|"
-    r"banca|banco|trust company|savings|financial)\b",
+    r"banca|banco|trust company|savings|financial|card services)\b",
     re.IGNORECASE,
 )
 _NOT_BANK = re.compile(

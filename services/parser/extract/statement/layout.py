@@ -43,7 +43,7 @@ _DIGIT = re.compile(r"\d")
 _SQUASHED: dict[str, tuple[Role, int]] = {}
 for _phrase, _role in _PHRASES:
     _SQUASHED.setdefault("".join(_phrase).replace("/", ""), (_role, len(_phrase)))
-_DRCR_WORD = re.compile(r"^\(?(dr|cr|db|d|c)\)?\.?$", re.IGNORECASE)
+_DRCR_WORD = re.compile(r"^\(?(dr|cr|db|d|c|od)\)?\.?$", re.IGNORECASE)
 _CURRENCY_WORD = re.compile(r"^(?:[₹$€£¥]|Rs\.?|INR|USD|EUR|GBP|SGD|[A-Z]{1,2}\$)$")
 _FOOTER = re.compile(
     r"\bpage\s*\d+(\s*(of|/)\s*\d+)?\b|continued|contd|computer generated|end of statement"

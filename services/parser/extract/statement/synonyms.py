@@ -204,6 +204,13 @@ ACCOUNT_LABELS: dict[str, tuple[str, ...]] = {
         "holder",
         "name",
         "customer",
+        "account title",  # Pakistan, Bangladesh
+        "title of account",
+        "cardmember",  # card statements
+        "card member",
+        "cardholder",
+        "card holder",
+        "cardholder name",
     ),
     "account_number": (
         "account number",

@@ -36,8 +36,9 @@ __all__ = [
 _HAS_DIGIT = re.compile(r"\d")
 _SPACES = "\u00a0\u202f\u2009 "
 _MINUS = "-\u2212\u2013\u2012"
+# "OD" (overdrawn, New Zealand/Australia/UK) marks a balance below zero, as "Dr" does
 _DRCR = re.compile(
-    r"^(?P<body>.*?)[\s]*(?<![A-Za-z])(?P<mark>dr|cr|db|debit|credit)\.?$", re.IGNORECASE
+    r"^(?P<body>.*?)[\s]*(?<![A-Za-z])(?P<mark>dr|cr|db|debit|credit|od)\.?$", re.IGNORECASE
 )
 _DRCR_PREFIX = re.compile(r"^(?P<mark>dr|cr)\.?\s+(?P<body>.*)$", re.IGNORECASE)
 # digits with optional group separators (, . space ' ’) and an optional decimal part
@@ -79,7 +80,7 @@ def _split_sign(text: str) -> tuple[str, SignMarker | None]:
     match = _DRCR.match(s)
     if match and match.group("body").strip():
         mark = match.group("mark").lower()
-        sign = "dr" if mark in ("dr", "db", "debit") else "cr"
+        sign = "dr" if mark in ("dr", "db", "debit", "od") else "cr"
         s = match.group("body").strip()
     else:
         match = _DRCR_PREFIX.match(s)
@@ -224,7 +225,7 @@ _SIMPLE_DOT = re.compile(r"^\d{1,3}(?:(?:,\d{2})*,\d{3})?\.\d{2}$|^\d+\.\d{2}$")
 _SIMPLE_COMMA = re.compile(r"^\d{1,3}(?:\.\d{3})*,\d{2}$|^\d+,\d{2}$")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _OK_LETTERS = frozenset(
-    {"dr", "cr", "db", "d", "c", "debit", "credit", "rs", "rm", "zł", "kč"}
+    {"dr", "cr", "db", "d", "c", "debit", "credit", "od", "rs", "rm", "zł", "kč"}
     | {"us", "s", "a", "au", "ca", "nz", "hk", "r"}
 ) | frozenset(code.lower() for code in CODES)
 
