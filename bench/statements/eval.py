@@ -352,8 +352,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             for diff in res["diffs"]:
                 print(f"      {diff}")
     print(
-        "Statement engine — generated statements (DEV: developed on; HELD-OUT and FRESH: scored,"
-        " then fixed against; BLIND: written blind, never fixed against)"
+        "Statement engine — generated statements (DEV: developed on; HELD-OUT: scored, later"
+        " fixed against; FRESH, BLIND: written blind, scored once, then fixed against — their"
+        " first scores are in bench/statements/README.md)"
     )
     for line in report(results):
         print(line)
