@@ -1330,6 +1330,14 @@ def _rows(layout: Layout, rng: random.Random, acct: dict[str, Any], n: int) -> l
 # ------------------------------------------------------------------------------ rendering
 
 
+def _fitted(pdf: _Pdf, text: str, width: float) -> str:
+    """``text`` cut to what fits ``width`` points: a bank that prints narrations on one line
+    truncates them at the column's edge rather than print over the next column."""
+    while text and pdf.font.text_length(text, fontsize=pdf.layout.fontsize) > width:
+        text = text[:-1]
+    return text.rstrip()
+
+
 class _Pdf:
     def __init__(self, layout: Layout) -> None:
         self.doc = pymupdf.open()
@@ -1504,13 +1512,14 @@ def _render_text(
     elif layout.opening == "dated_row":
         special_row(layout.opening_label or "Opening balance", ob, acct["ps"])
     count_on_page = 0
+    desc_width = layout.cols[[c.role for c in layout.cols].index("description")].width - 6
     for row in rows:
         desc_lines = (
             textwrap.wrap(
                 row.description, layout.wrap, break_long_words=True, break_on_hyphens=False
             )
             if layout.wrap
-            else [row.description]
+            else [_fitted(pdf, row.description, desc_width)]
         )
         need = pitch * len(desc_lines)
         split_here = False
