@@ -267,7 +267,8 @@ _KINDS: dict[str, str] = {}
 
 def _is_word_date(text: str) -> bool:
     """A date written with a month name (``03 Jan 2025``), several words joined."""
-    return _memoised(_WORD_DATES, text, _reads_as_word_date, 16384)
+    known = _WORD_DATES.get(text)
+    return known if known is not None else _memoised(_WORD_DATES, text, _reads_as_word_date, 16384)
 
 
 def _reads_as_word_date(text: str) -> bool:
@@ -276,7 +277,8 @@ def _reads_as_word_date(text: str) -> bool:
 
 def _may_start_date(text: str) -> bool:
     """Could a multi-word date start with this word (a day number or a month name)?"""
-    return _memoised(_DATE_STARTS, text, _starts_date, 16384)
+    known = _DATE_STARTS.get(text)
+    return known if known is not None else _memoised(_DATE_STARTS, text, _starts_date, 16384)
 
 
 def _starts_date(text: str) -> bool:
@@ -289,7 +291,8 @@ def _starts_date(text: str) -> bool:
 
 
 def _kind(word: Word) -> str:
-    return _memoised(_KINDS, word.text, _kind_of, 200_000)
+    kind = _KINDS.get(word.text)  # a hit costs one lookup, not _memoised's two
+    return kind if kind is not None else _memoised(_KINDS, word.text, _kind_of, 200_000)
 
 
 def _kind_of(text: str) -> str:

@@ -125,12 +125,10 @@ def page_words(page: pymupdf.Page, *, allow_ocr: bool = True) -> PageWords:
     raw: list[tuple[float, float, float, float, str, int, int, int]] = page.get_text(
         "words", sort=False
     )
-    if (
-        raw
-        and text_layer_usable([w[4] for w in raw[:300]])
-        and not _mostly_hidden_by_image(page, raw)
-    ):
-        words: list[Word] = []
+    words: list[Word] = []
+    if raw:
+        # the words first: the usability test then reads their texts (native attributes)
+        # instead of unpacking the first 300 typed tuples a second time
         if page.rotation:
             matrix = page.rotation_matrix
             for x0, y0, x1, y1, text, block, line, _ in raw:
@@ -141,6 +139,11 @@ def page_words(page: pymupdf.Page, *, allow_ocr: bool = True) -> PageWords:
                 Word(text, x0, y0, x1, y1, 1.0, block * 1000 + line)
                 for x0, y0, x1, y1, text, block, line, _ in raw
             ]
+    if (
+        words
+        and text_layer_usable([w.text for w in words[:300]])
+        and not _mostly_hidden_by_image(page, raw)
+    ):
         return PageWords(words, rect.width, rect.height, "text_layer")
     if not allow_ocr:
         return PageWords([], rect.width, rect.height, "text_layer", notes=["no_text_layer"])
