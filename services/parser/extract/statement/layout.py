@@ -154,6 +154,12 @@ _K = TypeVar("_K", bound=Hashable)
 _T = TypeVar("_T")
 
 
+# Each per-text memo holds at most this many texts (a 100-page statement has ~7,000 distinct
+# word texts): a worker's memory grows by a few MB while they fill, then stays flat
+# (``python -m bench.statements.speed`` prints it).
+TEXT_MEMO_LIMIT = 8192
+
+
 def _memoised(cache: dict[_K, _T], key: _K, compute: Callable[[_K], _T], limit: int) -> _T:
     """``compute(key)``, remembered: the same words (and header lines) recur on every row and
     page. A plain dict, cheaper than ``lru_cache`` from compiled code; emptied past
@@ -172,7 +178,7 @@ _JOIN_FLAGS: dict[str, int] = {}
 
 
 def _needs_join(text: str) -> int:
-    return _memoised(_JOIN_FLAGS, text, _join_bits, 200_000)
+    return _memoised(_JOIN_FLAGS, text, _join_bits, TEXT_MEMO_LIMIT)
 
 
 def _join_bits(text: str) -> int:
@@ -268,7 +274,11 @@ _KINDS: dict[str, str] = {}
 def _is_word_date(text: str) -> bool:
     """A date written with a month name (``03 Jan 2025``), several words joined."""
     known = _WORD_DATES.get(text)
-    return known if known is not None else _memoised(_WORD_DATES, text, _reads_as_word_date, 16384)
+    return (
+        known
+        if known is not None
+        else _memoised(_WORD_DATES, text, _reads_as_word_date, TEXT_MEMO_LIMIT)
+    )
 
 
 def _reads_as_word_date(text: str) -> bool:
@@ -278,7 +288,9 @@ def _reads_as_word_date(text: str) -> bool:
 def _may_start_date(text: str) -> bool:
     """Could a multi-word date start with this word (a day number or a month name)?"""
     known = _DATE_STARTS.get(text)
-    return known if known is not None else _memoised(_DATE_STARTS, text, _starts_date, 16384)
+    return (
+        known if known is not None else _memoised(_DATE_STARTS, text, _starts_date, TEXT_MEMO_LIMIT)
+    )
 
 
 def _starts_date(text: str) -> bool:
@@ -292,7 +304,7 @@ def _starts_date(text: str) -> bool:
 
 def _kind(word: Word) -> str:
     kind = _KINDS.get(word.text)  # a hit costs one lookup, not _memoised's two
-    return kind if kind is not None else _memoised(_KINDS, word.text, _kind_of, 200_000)
+    return kind if kind is not None else _memoised(_KINDS, word.text, _kind_of, TEXT_MEMO_LIMIT)
 
 
 def _kind_of(text: str) -> str:
@@ -355,7 +367,7 @@ _STARTS: dict[str, int] = {}
 def _header_starts(words: list[Word]) -> int:
     """How many words' parts can start a header phrase (a header needs three)."""
     starts = _STARTS
-    if len(starts) > 200_000:
+    if len(starts) > TEXT_MEMO_LIMIT:
         starts.clear()
     total = 0
     for w in words:

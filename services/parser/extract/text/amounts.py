@@ -200,7 +200,7 @@ def _read_core(
     return Decimal(head + "." + tail), sep, False  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=32768)  # Amount is frozen: sharing one instance per text is safe
+@lru_cache(maxsize=8192)  # Amount is frozen: sharing one instance per text is safe
 def parse_amount(text: str, *, decimal_mark: DecimalMark | None = None) -> Amount | None:
     """Parse one amount; ``None`` when ``text`` is not an amount.
 
@@ -235,7 +235,7 @@ def _foreign_letters(text: str) -> bool:
     return any(m.group(0).lower() not in _OK_LETTERS for m in _LETTERS.finditer(text))
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=8192)
 def _parse_amount(text: str, decimal_mark: DecimalMark | None) -> Amount | None:
     body, currency, sign = _strip_outer(text)
     if not body or not _CORE.match(body):
@@ -267,7 +267,7 @@ def looks_like_amount(text: str, *, decimal_mark: DecimalMark | None = None) -> 
     return _looks_like_amount(text, decimal_mark)
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=8192)
 def _looks_like_amount(text: str, decimal_mark: DecimalMark | None) -> bool:
     amount = parse_amount(text, decimal_mark=decimal_mark)
     if amount is None:

@@ -90,7 +90,7 @@ def parse_date(text: str, *, order: DateOrder = "DMY", year: int | None = None) 
     return _parse_checked(text, order, year)
 
 
-@lru_cache(maxsize=32768)  # statements repeat the same dates row after row
+@lru_cache(maxsize=8192)  # statements repeat the same dates row after row
 def _parse_checked(text: str, order: DateOrder, year: int | None) -> dt.date | None:
     if not _HAS_DIGIT.search(text):
         return None
