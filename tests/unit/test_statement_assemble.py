@@ -25,6 +25,19 @@ def _cols(*roles: str, certain: bool = True) -> list[ColumnOut]:
     ]
 
 
+def _ocr_debits(info: list[InfoLine], *rows: RowOut) -> PageOut:
+    """An OCR'd page of a date / description / debit / balance table."""
+    return PageOut(
+        index=0,
+        header=True,
+        source="ocr",
+        ocr_confidence=0.96,
+        columns=_cols("date", "description", "debit", "balance"),
+        info=info,
+        rows=list(rows),
+    )
+
+
 def test_split_columns_balance_checks_and_page_break_join() -> None:
     page1 = PageOut(
         index=0,
@@ -215,17 +228,10 @@ def test_unsure_opening_balance_is_read_the_way_the_rows_prove() -> None:
 def test_a_date_that_cannot_be_read_sends_the_document_to_review() -> None:
     # the arithmetic holds, but the second row's date was read "De< 10. 2023": it is
     # neither guessed nor taken from the row above
-    page = PageOut(
-        index=0,
-        header=True,
-        source="ocr",
-        ocr_confidence=0.97,
-        columns=_cols("date", "description", "debit", "balance"),
-        info=_info("Opening Balance : 1,000.00", "Closing Balance : 700.00"),
-        rows=[
-            RowOut(date="08/12/2023", description="A", debit="100.00", balance="900.00"),
-            RowOut(date="De< 10. 2023", description="B", debit="200.00", balance="700.00"),
-        ],
+    page = _ocr_debits(
+        _info("Opening Balance : 1,000.00", "Closing Balance : 700.00"),
+        RowOut(date="08/12/2023", description="A", debit="100.00", balance="900.00"),
+        RowOut(date="De< 10. 2023", description="B", debit="200.00", balance="700.00"),
     )
     result, _ = assemble_pages([page])
     assert result.checks.balance_continuity is True
@@ -237,17 +243,10 @@ def test_a_date_that_cannot_be_read_sends_the_document_to_review() -> None:
 
 def test_an_amount_read_but_not_a_number_sends_the_document_to_review() -> None:
     # the balance gap spans the unreadable cell, so continuity alone would pass
-    page = PageOut(
-        index=0,
-        header=True,
-        source="ocr",
-        ocr_confidence=0.95,
-        columns=_cols("date", "description", "debit", "balance"),
-        info=_info("Opening Balance : 1,000.00"),
-        rows=[
-            RowOut(date="07/05/2024", description="A", debit="100.00", balance="084..51C>"),
-            RowOut(date="08/05/2024", description="B", debit="200.00", balance="700.00"),
-        ],
+    page = _ocr_debits(
+        _info("Opening Balance : 1,000.00"),
+        RowOut(date="07/05/2024", description="A", debit="100.00", balance="084..51C>"),
+        RowOut(date="08/05/2024", description="B", debit="200.00", balance="700.00"),
     )
     result, notes = assemble_pages([page])
     assert result.checks.balance_continuity is True
