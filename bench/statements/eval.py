@@ -15,13 +15,12 @@ each page, then ``assemble`` from the page bytes). Scores per layout family and 
 
 A calibration summary compares documents with confidence ≥ 0.9 to those below. DEV and
 HELD-OUT layouts are reported separately; only DEV was meant to be looked at while developing
-(HELD-OUT has since been looked at too). FRESH layouts were written blind, never run through
-the engine by their author, but have since been scored and fixed against as well. BLIND
-layouts were written later the same way and are only scored, never fixed against: they are
-the clean held-out measure. The
-``rough`` kind (one scan per layout at 110-130 dpi with heavy noise and JPEG loss, worse than
-the engine is specified for) carries no target: the engine gets some of them wrong, which is
-what the calibration needs to be judged on.
+(HELD-OUT has since been looked at too). FRESH and BLIND layouts were written blind, never
+run through the engine by their authors, scored once, and only then fixed against; their
+first scores are kept in ``bench/statements/README.md``. The ``rough`` kind (one scan per
+layout at 110-130 dpi with heavy noise and JPEG loss, worse than the engine is specified
+for) carries no target: the engine gets some of them wrong, which is what the calibration
+needs to be judged on.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@
 * a scanned page (image-only PDF page at 200 dpi): seconds for ``extract_page`` (OCR);
 * memory: resident set size while a long statement is read page by page, sampled along the
   way — it must not grow with the page count. The engine memoises what it learns about word
-  texts (amounts, dates, token kinds) in caches bounded at 16-32k texts each, so a fresh
+  texts (amounts, dates, token kinds) in caches bounded at 8,192 texts each, so a fresh
   worker grows by a few MB until they fill and then stays flat: the bench reads four
   different long statements one after another and prints the RSS after each.
 
@@ -76,11 +76,15 @@ def scan_speed(repeats: int) -> tuple[float, float]:
     return best, cpu
 
 
+def _long_statement(pages: int, *, seed: int) -> SourceDocument:
+    """A text-layer statement of about ``pages`` pages (uk_moneyinout, 24 rows a page)."""
+    layout = next(lay for lay in LAYOUTS if lay.name == "uk_moneyinout")
+    return SourceDocument(make_case(layout, seed, "text", rows=pages * 24 + 60).content)
+
+
 def memory(pages: int) -> list[tuple[int, float]]:
     """RSS (MB) after reading page k of a ``pages``-page statement, pages kept as bytes."""
-    layout = next(lay for lay in LAYOUTS if lay.name == "uk_moneyinout")
-    case = make_case(layout, 11, "text", rows=pages * 24 + 60)
-    source = SourceDocument(case.content)
+    source = _long_statement(pages, seed=11)
     engine, options = StatementExtractor(), ExtractOptions()
     proc = psutil.Process()
     samples: list[tuple[int, float]] = []
@@ -103,17 +107,15 @@ def memory(pages: int) -> list[tuple[int, float]]:
 def memory_across_documents(pages: int, documents: int) -> list[float]:
     """RSS (MB) after each of ``documents`` different ``pages``-page statements, read one
     after another in this process (page results dropped after each)."""
-    layout = next(lay for lay in LAYOUTS if lay.name == "uk_moneyinout")
     engine, options = StatementExtractor(), ExtractOptions()
     proc = psutil.Process()
     rss: list[float] = []
     for seed in range(21, 21 + documents):
-        case = make_case(layout, seed, "text", rows=pages * 24 + 60)
-        source = SourceDocument(case.content)
+        source = _long_statement(pages, seed=seed)
         kept = [engine.extract_page(source, i, options) for i in range(source.page_count)]
         engine.assemble(source, kept, options)
         source.close()
-        del kept, case
+        del kept
         gc.collect()
         rss.append(proc.memory_info().rss / 2**20)
     return rss

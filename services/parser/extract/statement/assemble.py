@@ -484,12 +484,8 @@ def assemble_pages(pages: Sequence[PageOut]) -> tuple[BankStatementResult, Assem
         i
         for i, row in enumerate(parsed)
         if any(
-            text is not None and value is None
-            for text, value in zip(
-                (row.raw.debit, row.raw.credit, row.raw.amount, row.raw.balance),
-                _parsed(row, mark).values(),
-                strict=True,
-            )
+            value is None and getattr(row.raw, field_name) is not None
+            for field_name, value in _parsed(row, mark).items()
         )
     ]
     if closing is None:

@@ -726,7 +726,9 @@ class _Table:
     text_right: float = 1e9  # where amounts begin: text beyond is not a wrapped description
     # where text columns printed after the amounts begin ("... Balance | Remarks"): 1e9 if none
     text_after: float = 1e9
-    glued_amounts: bool = False  # OCR'd words: split amounts glued to text (see _unglued)
+    # OCR'd words: amounts glued to text are split off (_unglued), digits that are no amount
+    # stay in their amount column (_misread_amount)
+    ocr: bool = False
     _amount_spans: list[tuple[float, float, str]] = field(default_factory=list)
     _text_starts: list[tuple[float, str]] = field(default_factory=list)
 
@@ -763,6 +765,11 @@ class _Table:
             if d < best:
                 best, role = d, name
         return role
+
+    def in_amounts(self, x0: float) -> bool:
+        """Whether a word starting at ``x0`` sits among the amount columns (not in text
+        columns before or after them)."""
+        return self.text_right - 2 <= x0 < self.text_after
 
     def text_role(self, w: Word) -> str:
         role = self._text_starts[0][1] if self._text_starts else "description"
@@ -827,7 +834,7 @@ def _misread_amount(w: Word, table: _Table) -> str | None:
     """The amount column an OCR'd word stands in when it is mostly digits but no amount
     (``23 482..48Cr``, ``24 084.51C>``): kept there as read, assembly cannot parse it and
     asks for review, instead of the figure joining the description unseen."""
-    if not table.text_right - 2 <= w.x0 < table.text_after:
+    if not table.in_amounts(w.x0):
         return None
     text = w.text
     digits = 0
@@ -845,7 +852,7 @@ def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
     starts_dated = False
     kinds = _KINDS
     words = line.words
-    if table.glued_amounts:
+    if table.ocr:
         words = [part for w in words for part in _unglued(w, table)]
     for pos, w in enumerate(words):
         kind = kinds.get(w.text) or _kind(w)
@@ -866,9 +873,9 @@ def _cells(line: Line, table: _Table) -> tuple[dict[str, list[Word]], bool]:
             if role == "date" and "date" in cells:
                 role = "value_date" if "value_date" not in cells else "description"
         else:
-            if table.text_right - 2 <= w.x0 < table.text_after and _DRCR_WORD.match(w.text):
+            if table.in_amounts(w.x0) and _DRCR_WORD.match(w.text):
                 role = "type"
-            elif table.glued_amounts and (misread := _misread_amount(w, table)) is not None:
+            elif table.ocr and (misread := _misread_amount(w, table)) is not None:
                 role = misread
             else:
                 role = table.text_role(w)
@@ -947,7 +954,7 @@ def analyse_page_data(pw: PageWords, index: int) -> dict[str, Any]:
     table = _table_for(
         columns, dated if len(dated) >= 2 else [ln for ln in data_lines if _is_data(ln)]
     )
-    table.glued_amounts = pw.source == "ocr"
+    table.ocr = pw.source == "ocr"
     out["columns"] = [c.as_dict() for c in table.text_cols + table.amount_cols]
     heights = [ln.height for ln in data_lines] or [10.0]
     line_h = median(heights) or 10.0
